@@ -1,0 +1,57 @@
+"""``python -m localeks serve [--fleet FILE] [--host H] [--port P] [--ready-file F]``"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from .server import LocalEKS
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m localeks", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve a local EKS endpoint")
+    serve.add_argument("--fleet", type=Path, help="fleet YAML to seed at start")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=4566, help="0 picks a free port")
+    serve.add_argument("--ready-file", type=Path, help="write the URL here once serving")
+    serve.add_argument(
+        "--update-duration", type=float, help="seconds an update stays InProgress (default 2)"
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    endpoint = LocalEKS(
+        fleet=args.fleet,
+        host=args.host,
+        port=args.port,
+        update_duration=args.update_duration,
+        access_log=args.access_log,
+    )
+
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    endpoint.start()
+    print(endpoint.url, flush=True)
+    if args.ready_file:
+        args.ready_file.write_text(endpoint.url + "\n")
+    stopping.wait()
+    endpoint.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

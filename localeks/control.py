@@ -1,0 +1,126 @@
+"""The ``/_localeks/`` control API: request log, faults, fleet and update outcomes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.eks.exceptions import EKSError
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .models import LocalEKSBackend, localeks_backends
+
+if TYPE_CHECKING:
+    from .middleware import LocalEKSApp
+
+Handler = Callable[..., Any]
+
+_URLS = Map(
+    [
+        Rule("/_localeks/health", endpoint="health", methods=["GET"]),
+        Rule("/_localeks/requests", endpoint="requests", methods=["GET"]),
+        Rule("/_localeks/requests", endpoint="clear_requests", methods=["DELETE"]),
+        Rule("/_localeks/faults", endpoint="faults", methods=["GET"]),
+        Rule("/_localeks/faults", endpoint="add_fault", methods=["POST"]),
+        Rule("/_localeks/faults", endpoint="clear_faults", methods=["DELETE"]),
+        Rule("/_localeks/reset", endpoint="reset", methods=["POST"]),
+        Rule("/_localeks/fleet", endpoint="fleet", methods=["POST"]),
+        Rule(
+            "/_localeks/nodegroups/<cluster>/<nodegroup>/behaviour",
+            endpoint="behaviour",
+            methods=["GET", "POST"],
+        ),
+        Rule(
+            "/_localeks/updates/<cluster>/<update_id>/finish",
+            endpoint="finish_update",
+            methods=["POST"],
+        ),
+    ]
+)
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    data = request.get_data(as_text=True)
+    if not data.strip():
+        return {}
+    body = json.loads(data)
+    if not isinstance(body, dict):
+        raise ValueError("the request body must be a JSON object")
+    return body
+
+
+class ControlAPI:
+    def __init__(self, app: LocalEKSApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            endpoint, args = _URLS.bind_to_environ(environ).match()
+            status, payload = 200, getattr(self, endpoint)(request, **args)
+        except HTTPException as exc:
+            status, payload = exc.code or 500, {"error": exc.description}
+        except EKSError as exc:
+            status, payload = exc.STATUS, {"error": json.loads(exc.description)["message"]}
+        except (ValueError, TypeError, KeyError, yaml.YAMLError) as exc:
+            status, payload = 400, {"error": f"{type(exc).__name__}: {exc}"}
+        response = Response(json.dumps(payload, default=str), status, mimetype="application/json")
+        return response(environ, start_response)
+
+    def _eks(self, request: Request) -> LocalEKSBackend:
+        region = request.args.get("region", self.app.region)
+        return localeks_backends[DEFAULT_ACCOUNT_ID][region]
+
+    # -- endpoints ---------------------------------------------------------
+
+    def health(self, request: Request) -> dict[str, Any]:
+        return {"status": "ok", "region": self.app.region, "requests": len(self.app.log.entries())}
+
+    def requests(self, request: Request) -> dict[str, Any]:
+        entries = self.app.log.entries(
+            service=request.args.get("service"), operation=request.args.get("operation")
+        )
+        return {"requests": [e.to_dict() for e in entries]}
+
+    def clear_requests(self, request: Request) -> dict[str, Any]:
+        self.app.log.clear()
+        return {}
+
+    def faults(self, request: Request) -> dict[str, Any]:
+        return {"faults": [rule.to_dict() for rule in self.app.faults.rules()]}
+
+    def add_fault(self, request: Request) -> dict[str, Any]:
+        return {"fault": self.app.faults.add(**_json_body(request)).to_dict()}
+
+    def clear_faults(self, request: Request) -> dict[str, Any]:
+        self.app.faults.clear()
+        return {}
+
+    def reset(self, request: Request) -> dict[str, Any]:
+        self.app.reset()
+        return {}
+
+    def fleet(self, request: Request) -> dict[str, Any]:
+        return self.app.load_fleet(request.get_data(as_text=True))
+
+    def behaviour(self, request: Request, cluster: str, nodegroup: str) -> dict[str, Any]:
+        eks = self._eks(request)
+        with eks.lock:
+            eks.advance()
+            return eks.set_behaviour(cluster, nodegroup, **_json_body(request)).to_dict()
+
+    def finish_update(self, request: Request, cluster: str, update_id: str) -> dict[str, Any]:
+        body = _json_body(request)
+        eks = self._eks(request)
+        with eks.lock:
+            eks.advance()
+            update = eks.finish_update(
+                cluster, update_id, body.get("status", "Successful"), body.get("errors")
+            )
+            return {"update": update.to_dict()}
+

@@ -1,0 +1,609 @@
+"""EKS backend with node group updates that behave like the real service.
+
+``LocalEKSBackend`` extends moto's ``EKSBackend``: node groups get realistic
+AMI types, release versions and launch template versions, and updates
+(``UpdateNodegroupVersion`` and ``UpdateNodegroupConfig``) go through EKS's
+lifecycle: ``InProgress`` for a while, node group ``UPDATING``, then
+``Successful``, ``Failed`` or ``Cancelled``.  Time is evaluated lazily by
+``advance()``, which the response class calls before every request.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.core.base_backend import BackendDict
+from moto.core.utils import utcnow
+from moto.ec2.exceptions import InvalidLaunchTemplateVersionNotFound
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.launch_templates import LaunchTemplate
+from moto.eks.exceptions import (
+    InvalidParameterException,
+    InvalidRequestException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
+from moto.eks.models import EKSBackend, Nodegroup
+
+from . import catalogue
+
+DEFAULT_UPDATE_DURATION = 2.0
+
+IN_PROGRESS, SUCCESSFUL, FAILED, CANCELLED = "InProgress", "Successful", "Failed", "Cancelled"
+FINAL_STATUSES = (SUCCESSFUL, FAILED, CANCELLED)
+
+
+def _error(code: str, message: str, resource_ids: list[str]) -> dict[str, Any]:
+    return {"errorCode": code, "errorMessage": message, "resourceIds": resource_ids}
+
+
+@dataclass
+class Behaviour:
+    """What the next updates of one node group do (set through the control API)."""
+
+    update_duration: float | None = None
+    fail_next_update: dict[str, Any] | None = None
+    cancel_next_update: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "update_duration": self.update_duration,
+            "fail_next_update": self.fail_next_update,
+            "cancel_next_update": self.cancel_next_update,
+        }
+
+
+@dataclass
+class VersionTarget:
+    """What a successful VersionUpdate applies to the node group."""
+
+    version: str
+    release_version: str
+    launch_template_version: str | None
+
+
+@dataclass
+class NodegroupUpdate:
+    id: str
+    type: str
+    params: list[dict[str, str]]
+    started: float
+    duration: float
+    outcome: str
+    outcome_errors: list[dict[str, Any]]
+    target: VersionTarget | None = None
+    client_request_token: str | None = None
+    created_at: Any = field(default_factory=utcnow)
+    status: str = IN_PROGRESS
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def due(self, now: float) -> bool:
+        return self.status == IN_PROGRESS and now >= self.started + self.duration
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "type": self.type,
+            "params": self.params,
+            "createdAt": self.created_at,
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class NodegroupState:
+    """Per node group bookkeeping that moto's ``Nodegroup`` has no room for."""
+
+    updates: list[NodegroupUpdate] = field(default_factory=list)
+    behaviour: Behaviour = field(default_factory=Behaviour)
+
+    def in_progress(self) -> NodegroupUpdate | None:
+        return next((u for u in self.updates if u.status == IN_PROGRESS), None)
+
+    def by_token(self, token: str | None) -> NodegroupUpdate | None:
+        if not token:
+            return None
+        return next((u for u in self.updates if u.client_request_token == token), None)
+
+
+class LocalEKSBackend(EKSBackend):
+    # Seconds an update stays InProgress unless its node group says otherwise;
+    # set on the class for the whole process, on an instance for one region.
+    default_update_duration: float = DEFAULT_UPDATE_DURATION
+
+    def __init__(self, region_name: str, account_id: str):
+        super().__init__(region_name, account_id)
+        self.lock = threading.RLock()
+        self._states: dict[str, NodegroupState] = {}
+
+    # -- helpers -----------------------------------------------------------
+
+    def state(self, nodegroup: Nodegroup) -> NodegroupState:
+        return self._states.setdefault(nodegroup.arn, NodegroupState())
+
+    def _launch_template(self, spec: dict[str, str]) -> LaunchTemplate:
+        ec2 = ec2_backends[self.account_id][self.region_name]
+        if "id" in spec:
+            template = ec2.launch_templates.get(spec["id"])
+        else:
+            template_id = ec2.launch_template_name_to_ids.get(spec.get("name", ""))
+            template = ec2.launch_templates.get(template_id) if template_id else None
+        if template is None:
+            raise InvalidParameterException(
+                message=f"Launch template {spec.get('id') or spec.get('name')} does not exist."
+            )
+        return template
+
+    @staticmethod
+    def _template_version(template: LaunchTemplate, version: str | None) -> str:
+        try:
+            return str(template.get_version(version or "$Default").number)
+        except (InvalidLaunchTemplateVersionNotFound, ValueError):
+            raise InvalidParameterException(
+                message=(
+                    f"Launch template version {version} does not exist for launch "
+                    f"template {template.id} ({template.name})."
+                )
+            )
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def advance(self, now: float | None = None) -> None:
+        """Complete every update whose duration has elapsed."""
+        now = time.monotonic() if now is None else now
+        for cluster in self.clusters.values():
+            for nodegroup in cluster.nodegroups.values():
+                for update in self.state(nodegroup).updates:
+                    if update.due(now):
+                        self._complete(nodegroup, update)
+
+    def _complete(self, nodegroup: Nodegroup, update: NodegroupUpdate) -> None:
+        update.status = update.outcome
+        update.errors = update.outcome_errors
+        if update.status == SUCCESSFUL and update.target is not None:
+            nodegroup.version = update.target.version
+            nodegroup.release_version = update.target.release_version
+            if update.target.launch_template_version is not None:
+                nodegroup.launch_template["version"] = update.target.launch_template_version
+        nodegroup.status = "ACTIVE"
+        nodegroup.modified_at = utcnow()
+
+    def finish_update(
+        self,
+        cluster_name: str,
+        update_id: str,
+        status: str = SUCCESSFUL,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> NodegroupUpdate:
+        """Complete an in-progress update now, with the given outcome."""
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(FINAL_STATUSES)}")
+        nodegroup, update = self._find_update(cluster_name, update_id)
+        if update.status == IN_PROGRESS:
+            update.outcome = status
+            if errors is not None:
+                update.outcome_errors = errors
+            elif status == SUCCESSFUL:
+                update.outcome_errors = []
+            elif not update.outcome_errors:
+                update.outcome_errors = [
+                    _error("Unknown", f"Update {status.lower()}.", [nodegroup.nodegroup_name])
+                ]
+            self._complete(nodegroup, update)
+        return update
+
+    def _find_update(self, cluster_name: str, update_id: str) -> tuple[Nodegroup, NodegroupUpdate]:
+        cluster = self.describe_cluster(cluster_name)
+        for nodegroup in cluster.nodegroups.values():
+            for update in self.state(nodegroup).updates:
+                if update.id == update_id:
+                    return nodegroup, update
+        raise ResourceNotFoundException(
+            clusterName=cluster_name,
+            nodegroupName=None,
+            fargateProfileName=None,
+            addonName=None,
+            message=f"No update found for ID: {update_id}.",
+        )
+
+    def set_behaviour(
+        self, cluster_name: str, nodegroup_name: str, **changes: Any
+    ) -> Behaviour:
+        behaviour = self.state(self.describe_nodegroup(cluster_name, nodegroup_name)).behaviour
+        for key, value in changes.items():
+            if not hasattr(behaviour, key):
+                raise ValueError(f"unknown behaviour {key!r}")
+            setattr(behaviour, key, value)
+        return behaviour
+
+    def _start_update(
+        self,
+        nodegroup: Nodegroup,
+        update_type: str,
+        params: list[dict[str, str]],
+        force: bool,
+        client_request_token: str | None,
+        target: VersionTarget | None = None,
+    ) -> NodegroupUpdate:
+        state = self.state(nodegroup)
+        behaviour = state.behaviour
+        outcome, errors = SUCCESSFUL, []
+        failure, behaviour.fail_next_update = behaviour.fail_next_update, None
+        cancel, behaviour.cancel_next_update = behaviour.cancel_next_update, False
+        if failure and not (failure.get("unless_force") and force):
+            outcome = FAILED
+            errors = [
+                _error(
+                    failure.get("error_code", "PodEvictionFailure"),
+                    failure.get(
+                        "error_message",
+                        "Reached max retries while trying to evict pods from nodes "
+                        f"in node group {nodegroup.nodegroup_name}",
+                    ),
+                    failure.get("resource_ids")
+                    or [f"ip-192-168-{len(state.updates) % 250}-17.ec2.internal"],
+                )
+            ]
+        elif cancel:
+            outcome = CANCELLED
+            errors = [
+                _error(
+                    "Unknown",
+                    f"The update of node group {nodegroup.nodegroup_name} was cancelled.",
+                    [nodegroup.nodegroup_name],
+                )
+            ]
+        duration = behaviour.update_duration
+        update = NodegroupUpdate(
+            id=str(uuid.uuid4()),
+            type=update_type,
+            params=params,
+            started=time.monotonic(),
+            duration=self.default_update_duration if duration is None else duration,
+            outcome=outcome,
+            outcome_errors=errors,
+            target=target,
+            client_request_token=client_request_token,
+        )
+        state.updates.append(update)
+        nodegroup.status = "UPDATING"
+        nodegroup.modified_at = utcnow()
+        return update
+
+    def _check_can_update(self, nodegroup: Nodegroup) -> None:
+        in_progress = self.state(nodegroup).in_progress()
+        if in_progress is not None:
+            raise ResourceInUseException(
+                clusterName=nodegroup.cluster_name,
+                nodegroupName=nodegroup.nodegroup_name,
+                addonName=None,
+                message=(
+                    f"Nodegroup {nodegroup.nodegroup_name} already has an update in "
+                    f"progress: {in_progress.id}"
+                ),
+            )
+        if nodegroup.status != "ACTIVE":
+            raise ResourceInUseException(
+                clusterName=nodegroup.cluster_name,
+                nodegroupName=nodegroup.nodegroup_name,
+                addonName=None,
+                message=(
+                    f"Nodegroup {nodegroup.nodegroup_name} is in {nodegroup.status} "
+                    "status and cannot be updated"
+                ),
+            )
+
+    # -- node groups -------------------------------------------------------
+
+    def create_nodegroup(  # type: ignore[override]
+        self,
+        cluster_name: str,
+        node_role: str,
+        nodegroup_name: str,
+        subnets: list[str],
+        launch_template: dict[str, str] | None = None,
+        ami_type: str | None = None,
+        version: str | None = None,
+        release_version: str | None = None,
+        **kwargs: Any,
+    ) -> Nodegroup:
+        """Create a node group the way EKS resolves it.
+
+        The version defaults to the cluster's, the launch template version to
+        the template's default, a template with an ImageId makes the node group
+        ``CUSTOM`` (its release version is the AMI id), and the release
+        defaults to the latest of the catalogue.
+        """
+        cluster = self.describe_cluster(cluster_name)
+        version = version or cluster.version
+        image_id = ""
+        if launch_template:
+            if "id" in launch_template and "name" in launch_template:
+                raise InvalidParameterException(
+                    message="Either launch template ID or launch template name can be specified, but not both."
+                )
+            template = self._launch_template(launch_template)
+            lt_version = self._template_version(template, launch_template.get("version"))
+            image_id = template.get_version(lt_version).image_id
+            launch_template = {"name": template.name, "id": template.id, "version": lt_version}
+        if image_id:
+            if ami_type not in (None, "CUSTOM"):
+                raise InvalidParameterException(
+                    message=(
+                        f"You cannot specify an AMI type other than CUSTOM when the launch "
+                        f"template specifies an AMI ({image_id})."
+                    )
+                )
+            if release_version:
+                raise InvalidParameterException(
+                    message="You cannot specify a release version when the launch template specifies an AMI."
+                )
+            ami_type, release_version = "CUSTOM", image_id
+        else:
+            if ami_type is None:
+                ami_type = (
+                    "AL2023_x86_64_STANDARD"
+                    if catalogue.minor_key(version) >= (1, 30)
+                    else "AL2_x86_64"
+                )
+            if ami_type == "CUSTOM":
+                raise InvalidParameterException(
+                    message="AMI type CUSTOM requires a launch template that specifies an AMI."
+                )
+            self._check_version_against_cluster(version, cluster.version)
+            self._check_ami_type_supports(ami_type, version)
+            if release_version is None:
+                release_version = catalogue.latest_release(version, ami_type)
+            elif catalogue.release_rank(version, ami_type, release_version) is None:
+                raise InvalidParameterException(
+                    message=self._unknown_release_msg(release_version, version, ami_type)
+                )
+        return super().create_nodegroup(
+            cluster_name=cluster_name,
+            node_role=node_role,
+            nodegroup_name=nodegroup_name,
+            subnets=subnets,
+            launch_template=launch_template,
+            ami_type=ami_type,
+            version=version,
+            release_version=release_version,
+            **kwargs,
+        )
+
+    def delete_nodegroup(self, cluster_name: str, nodegroup_name: str) -> Nodegroup:
+        nodegroup = super().delete_nodegroup(cluster_name, nodegroup_name)
+        self._states.pop(nodegroup.arn, None)
+        return nodegroup
+
+    @staticmethod
+    def _check_version_against_cluster(version: str, cluster_version: str) -> None:
+        if catalogue.minor_key(version) > catalogue.minor_key(cluster_version):
+            raise InvalidParameterException(
+                message=(
+                    f"Requested Nodegroup version {version} is newer than the cluster "
+                    f"version {cluster_version}"
+                )
+            )
+
+    @staticmethod
+    def _check_ami_type_supports(ami_type: str, version: str) -> None:
+        if ami_type not in catalogue.AMI_TYPES:
+            raise InvalidParameterException(message=f"Invalid AMI type: {ami_type}")
+        if not catalogue.supports(version, ami_type):
+            raise InvalidParameterException(
+                message=f"AMI type {ami_type} is not supported for Kubernetes version {version}"
+            )
+
+    @staticmethod
+    def _unknown_release_msg(release: str, version: str, ami_type: str) -> str:
+        return (
+            f"Requested release version {release} is not valid for kubernetes "
+            f"version {version} and AMI type {ami_type}."
+        )
+
+    # -- updates -----------------------------------------------------------
+
+    def update_nodegroup_version(
+        self,
+        cluster_name: str,
+        nodegroup_name: str,
+        version: str | None = None,
+        release_version: str | None = None,
+        launch_template: dict[str, str] | None = None,
+        force: bool = False,
+        client_request_token: str | None = None,
+    ) -> NodegroupUpdate:
+        cluster = self.describe_cluster(cluster_name)
+        nodegroup = self.describe_nodegroup(cluster_name, nodegroup_name)
+        existing = self.state(nodegroup).by_token(client_request_token)
+        if existing is not None:
+            return existing
+        self._check_can_update(nodegroup)
+
+        lt_version = self._resolve_update_template(nodegroup, launch_template)
+        params: list[dict[str, str]] = []
+        if nodegroup.ami_type == "CUSTOM":
+            if version or release_version:
+                raise InvalidRequestException(
+                    message=(
+                        "You cannot specify a Kubernetes version or release version for a "
+                        "node group that uses a custom AMI; update its launch template instead."
+                    )
+                )
+            target_version = nodegroup.version
+            target_release = nodegroup.release_version
+            if lt_version is not None:
+                template = self._launch_template(nodegroup.launch_template)
+                target_release = template.get_version(lt_version).image_id or target_release
+        else:
+            target_version, target_release = self._resolve_version_target(
+                nodegroup, cluster.version, version, release_version
+            )
+            params = [
+                {"type": "Version", "value": target_version},
+                {"type": "ReleaseVersion", "value": target_release},
+            ]
+        if lt_version is not None:
+            params += [
+                {"type": "LaunchTemplateName", "value": nodegroup.launch_template["name"]},
+                {"type": "LaunchTemplateVersion", "value": lt_version},
+            ]
+        return self._start_update(
+            nodegroup,
+            "VersionUpdate",
+            params,
+            force=bool(force),
+            client_request_token=client_request_token,
+            target=VersionTarget(target_version, target_release, lt_version),
+        )
+
+    def _resolve_update_template(
+        self, nodegroup: Nodegroup, requested: dict[str, str] | None
+    ) -> str | None:
+        """The launch template version the update will roll out (None: no template)."""
+        current = nodegroup.launch_template
+        if not requested:
+            return current["version"] if current else None
+        if "id" in requested and "name" in requested:
+            raise InvalidParameterException(
+                message="Either launch template ID or launch template name can be specified, but not both."
+            )
+        if not current:
+            raise InvalidRequestException(
+                message=(
+                    f"Nodegroup {nodegroup.nodegroup_name} was not created with a launch "
+                    "template; a launch template cannot be specified for its update."
+                )
+            )
+        if requested.get("id", current["id"]) != current["id"] or requested.get(
+            "name", current["name"]
+        ) != current["name"]:
+            given = requested.get("id") or requested.get("name")
+            raise InvalidParameterException(
+                message=(
+                    f"Launch template {given} does not match the launch template "
+                    f"{current['id']} ({current['name']}) used by nodegroup "
+                    f"{nodegroup.nodegroup_name}."
+                )
+            )
+        template = self._launch_template(current)
+        return self._template_version(template, requested.get("version"))
+
+    def _resolve_version_target(
+        self,
+        nodegroup: Nodegroup,
+        cluster_version: str,
+        version: str | None,
+        release_version: str | None,
+    ) -> tuple[str, str]:
+        ami_type = nodegroup.ami_type
+        if version is None:
+            # Without a version EKS moves to the cluster's version, unless the
+            # requested release belongs to the node group's current one.
+            version = cluster_version
+            if release_version and catalogue.release_rank(
+                nodegroup.version, ami_type, release_version
+            ) is not None:
+                version = nodegroup.version
+        if catalogue.minor_key(version) < catalogue.minor_key(nodegroup.version):
+            raise InvalidParameterException(
+                message=(
+                    f"Requested Nodegroup version {version} is older than the current "
+                    f"Nodegroup version {nodegroup.version}. Downgrading is not supported."
+                )
+            )
+        self._check_version_against_cluster(version, cluster_version)
+        self._check_ami_type_supports(ami_type, version)
+        if release_version is None:
+            return version, catalogue.latest_release(version, ami_type) or ""
+        rank = catalogue.release_rank(version, ami_type, release_version)
+        if rank is None:
+            raise InvalidParameterException(
+                message=self._unknown_release_msg(release_version, version, ami_type)
+            )
+        if version == nodegroup.version:
+            current = catalogue.release_rank(version, ami_type, nodegroup.release_version)
+            if current is not None and rank < current:
+                raise InvalidParameterException(
+                    message=(
+                        f"Requested release version {release_version} is older than the "
+                        f"current release version {nodegroup.release_version} of nodegroup "
+                        f"{nodegroup.nodegroup_name}."
+                    )
+                )
+        return version, release_version
+
+    def update_nodegroup_config(  # type: ignore[override]
+        self, cluster_name: str, nodegroup_name: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Apply the configuration change, tracked as an in-progress ConfigUpdate."""
+        nodegroup = self.describe_nodegroup(cluster_name, nodegroup_name)
+        token = kwargs.get("client_request_token")
+        existing = self.state(nodegroup).by_token(token)
+        if existing is not None:
+            return existing.to_dict()
+        self._check_can_update(nodegroup)
+        applied = super().update_nodegroup_config(cluster_name, nodegroup_name, **kwargs)
+        update = self._start_update(
+            nodegroup, "ConfigUpdate", applied["params"], force=False, client_request_token=token
+        )
+        return update.to_dict()
+
+    def describe_update(
+        self, cluster_name: str, update_id: str, nodegroup_name: str | None = None
+    ) -> NodegroupUpdate:
+        self.describe_cluster(cluster_name)
+        if nodegroup_name:
+            nodegroup = self.describe_nodegroup(cluster_name, nodegroup_name)
+            for update in self.state(nodegroup).updates:
+                if update.id == update_id:
+                    return update
+        raise ResourceNotFoundException(
+            clusterName=cluster_name,
+            nodegroupName=nodegroup_name,
+            fargateProfileName=None,
+            addonName=None,
+            message=f"No update found for ID: {update_id}.",
+        )
+
+    def list_updates(
+        self,
+        cluster_name: str,
+        nodegroup_name: str | None = None,
+        max_results: int = 100,
+        next_token: str | None = None,
+    ) -> tuple[list[str], str | None]:
+        """Update ids, oldest first; without a node group, the cluster's own updates (none)."""
+        self.describe_cluster(cluster_name)
+        if not 1 <= max_results <= 100:
+            raise InvalidParameterException(
+                message="maxResults must be between 1 and 100."
+            )
+        ids: list[str] = []
+        if nodegroup_name:
+            nodegroup = self.describe_nodegroup(cluster_name, nodegroup_name)
+            ids = [u.id for u in self.state(nodegroup).updates]
+        start = _decode_token(next_token) if next_token else 0
+        end = start + max_results
+        return ids[start:end], _encode_token(end) if end < len(ids) else None
+
+
+def _encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_token(token: str) -> int:
+    try:
+        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidParameterException(message="The nextToken provided is invalid.")
+
+
+localeks_backends = BackendDict(LocalEKSBackend, "eks")

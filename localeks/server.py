@@ -1,0 +1,88 @@
+"""Run the endpoint: in-process (``LocalEKS``) or from the command line."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from .client import Control
+from .middleware import LocalEKSApp
+from .models import LocalEKSBackend
+
+FleetSource = str | Path | Mapping[str, Any]
+
+
+class QuietRequestHandler(MotoRequestHandler):
+    """Moto's request handler without one access-log line per request."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class LocalEKS:
+    """A local EKS (+ SSM, EC2, STS) endpoint on ``host:port``.
+
+    ``port=0`` picks a free port.  Usable as a context manager::
+
+        with LocalEKS(fleet="localeks/fleets/demo.yml") as endpoint:
+            boto3.client("eks", endpoint_url=endpoint.url, ...)
+    """
+
+    def __init__(
+        self,
+        fleet: FleetSource | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        update_duration: float | None = None,
+        access_log: bool = False,
+    ) -> None:
+        if update_duration is not None:
+            LocalEKSBackend.default_update_duration = update_duration
+        self.app = LocalEKSApp()
+        self.fleet = fleet
+        handler = MotoRequestHandler if access_log else QuietRequestHandler
+        self._server: BaseWSGIServer = make_server(
+            host, port, self.app, threaded=True, request_handler=handler
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def control(self) -> Control:
+        return Control(self.url)
+
+    def start(self) -> LocalEKS:
+        """Seed the fleet (if any) and serve in a background thread."""
+        if self.fleet is not None:
+            self.app.load_fleet(self.fleet)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> LocalEKS:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
