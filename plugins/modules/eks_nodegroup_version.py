@@ -1,0 +1,551 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the fleetops.eks collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: eks_nodegroup_version
+short_description: Upgrade an Amazon EKS managed node group's Kubernetes version, AMI release or launch template version
+version_added: 1.0.0
+description:
+  - Brings an Amazon EKS managed node group to a target Kubernetes version, AMI release version and/or launch
+    template version through the C(UpdateNodegroupVersion) API, and follows the update to its end.
+  - B(Idempotent.) The node group's current version, release and launch template version are compared with the
+    target before anything is sent. C(latest) is resolved from the SSM public parameter that AWS publishes for the
+    node group's AMI type, and C($Latest) / C($Default) from the launch template's versions. When the node group
+    already has the target, nothing is sent. When SSM reports a release older than the node group's, that is a
+    no-op too, never a rollback.
+  - B(Safe to re-run.) If a version update to the same target is already in progress, the module attaches to it
+    instead of starting another; if another update is in progress, it waits for that update (O(wait=true)) and
+    then plans again, or fails naming it (O(wait=false)). A run that times out reports the update id; the next
+    run resumes waiting on the same update.
+  - B(Checked before any change.) Rollbacks, versions newer than the cluster's, releases of another Kubernetes
+    minor, foreign or missing launch templates, version changes on custom-AMI node groups and node groups that
+    are neither C(ACTIVE) nor C(UPDATING) are refused with a message naming the option and the way out, before
+    any mutating call.
+  - B(Honest check and diff mode.) Check mode runs the same reads and decisions and reports exactly the request
+    a real run would send, without sending it; diff mode shows the version, release and launch template version
+    before and after.
+  - Waiting polls C(DescribeUpdate) (not the node group's status, which races with the update) until the update
+    is C(Successful), C(Failed) or C(Cancelled). C(Failed) and C(Cancelled) fail the task and report every error
+    code, message and resource id.
+  - Throttling and server errors are retried with jittered backoff (amazon.aws C(AWSRetry)) on top of botocore's
+    own retries.
+author:
+  - fleetops.eks contributors
+options:
+  cluster_name:
+    description:
+      - Name of the EKS cluster.
+    type: str
+    required: true
+  name:
+    description:
+      - Name of the managed node group.
+    type: str
+    required: true
+    aliases: ['nodegroup_name']
+  kubernetes_version:
+    description:
+      - Target Kubernetes minor version, such as V("1.31"). Quote it in YAML (V(1.30) unquoted is the number 1.3).
+      - Must not be older than the node group's version (EKS cannot roll back) nor newer than the cluster's.
+      - Alone, it means that minor with the latest AMI release EKS has for it; a node group already on that minor
+        is left as it is. Add O(release_version=latest) to also move such a node group to the latest release.
+      - Not allowed on node groups that run a custom AMI.
+    type: raw
+    aliases: ['version']
+  release_version:
+    description:
+      - Target AMI release version, exact (V("1.31.4-20250203") for Amazon Linux, V("1.32.0-cafe0123") for
+        Bottlerocket) or V(latest).
+      - V(latest) is the release recommended in the SSM public parameter for the node group's AMI type and the
+        target Kubernetes minor (for example
+        C(/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/release_version)).
+        Where AWS publishes none (custom AMIs, Windows) or it cannot be read, the module says so and changes nothing.
+      - An exact release must belong to the target Kubernetes minor and must not be older than the current release.
+      - When none of O(kubernetes_version), O(release_version) and O(launch_template) is given, the target is the
+        latest release for the node group's current Kubernetes minor, as C(UpdateNodegroupVersion) itself does
+        with an empty request, but reached idempotently.
+    type: str
+  launch_template:
+    description:
+      - Target version of the node group's launch template.
+      - With neither O(launch_template.name) nor O(launch_template.id), the node group's own template is meant.
+        A node group's launch template cannot be replaced by another one; naming another template is refused.
+    type: dict
+    suboptions:
+      name:
+        description:
+          - Name of the node group's launch template. Mutually exclusive with O(launch_template.id).
+        type: str
+      id:
+        description:
+          - ID of the node group's launch template. Mutually exclusive with O(launch_template.name).
+        type: str
+      version:
+        description:
+          - A version number such as V(3), or V($Latest) or V($Default), resolved to a number before comparing.
+          - Defaults to V($Default), as in the EKS API.
+        type: raw
+  force:
+    description:
+      - Update the nodes even when pods cannot be drained because of a pod disruption budget.
+    type: bool
+    default: false
+  client_request_token:
+    description:
+      - Idempotency token for C(UpdateNodegroupVersion).
+      - By default a UUID5 is derived from the request and the node group's current state (cluster, node group,
+        version, release, launch template and C(modifiedAt)). A repeated request after a lost response therefore
+        carries the same token, and EKS returns the update it already started instead of starting a second one;
+        once an update has ended, C(modifiedAt) moves and the same request gets a new token.
+    type: str
+  wait:
+    description:
+      - Follow the update until it is C(Successful), C(Failed) or C(Cancelled).
+      - With V(false), the module returns as soon as the update has started (or was found in progress).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait in all, including waiting for another update that is in progress.
+      - When it runs out the task fails with the update's id and status; running the task again resumes waiting
+        on the same update.
+    type: int
+    default: 3600
+  wait_delay:
+    description:
+      - Seconds between two C(DescribeUpdate) polls. The end of an update is seen at most this late.
+      - The default keeps the delay under 1% to 5% of a typical 10 to 60 minute node group update while making
+        at most 120 calls an hour.
+    type: int
+    default: 30
+notes:
+  - Check mode is supported; it makes the same read calls and no mutating call.
+  - IAM permissions used are C(eks:DescribeNodegroup), C(eks:DescribeCluster), C(eks:ListUpdates),
+    C(eks:DescribeUpdate), C(eks:UpdateNodegroupVersion), C(ssm:GetParameter) on the C(/aws/service/...) public
+    parameters, and C(ec2:DescribeLaunchTemplateVersions); each only when the request needs it.
+  - The module is in the C(group/aws) and C(group/fleetops.eks.aws) module defaults groups.
+seealso:
+  - name: UpdateNodegroupVersion API
+    description: The EKS API this module drives.
+    link: https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateNodegroupVersion.html
+  - name: Updating a managed node group
+    description: How EKS rolls out a node group update, and its phases.
+    link: https://docs.aws.amazon.com/eks/latest/userguide/update-managed-node-group.html
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Move a node group to its cluster's Kubernetes minor
+  fleetops.eks.eks_nodegroup_version:
+    cluster_name: prod
+    name: general
+    kubernetes_version: "1.31"
+
+- name: Keep a node group on the latest AMI release of its minor (idempotent)
+  fleetops.eks.eks_nodegroup_version:
+    cluster_name: prod
+    name: general
+    release_version: latest
+
+- name: Pin an exact AMI release
+  fleetops.eks.eks_nodegroup_version:
+    cluster_name: prod
+    name: general
+    release_version: "1.31.4-20250203"
+
+- name: Roll out the newest version of the node group's own launch template
+  fleetops.eks.eks_nodegroup_version:
+    cluster_name: prod
+    name: web
+    launch_template:
+      version: $Latest
+
+- name: Preview the change without making it
+  fleetops.eks.eks_nodegroup_version:
+    cluster_name: prod
+    name: general
+    kubernetes_version: "1.31"
+  check_mode: true
+  diff: true
+  register: preview
+
+- name: Start the update and come back later (for example in a fleet run)
+  fleetops.eks.eks_nodegroup_version:
+    cluster_name: prod
+    name: general
+    kubernetes_version: "1.31"
+    wait: false
+  register: started
+
+- name: Resume waiting on it; no second update is started
+  fleetops.eks.eks_nodegroup_version:
+    cluster_name: prod
+    name: general
+    kubernetes_version: "1.31"
+    wait_timeout: 7200
+
+- name: Region and endpoint for every AWS module at once
+  module_defaults:
+    group/aws:
+      region: eu-west-1
+  block:
+    - name: Upgrade, forcing through pod disruption budgets
+      fleetops.eks.eks_nodegroup_version:
+        cluster_name: prod
+        name: batch
+        kubernetes_version: "1.31"
+        force: true
+"""
+
+RETURN = r"""
+msg:
+  description: What was done, or why nothing was.
+  returned: always
+  type: str
+  sample: "Updated node group general in cluster prod: Kubernetes 1.30 -> 1.31, release 1.30.8-20250101 -> 1.31.4-20250203"
+update:
+  description:
+    - The update this run started or attached to, as C(DescribeUpdate) last reported it. Null when nothing was
+      started or followed.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The update's id.
+      type: str
+      sample: "c0ffee00-1234-5678-9abc-def012345678"
+    status:
+      description: C(InProgress), C(Successful), C(Failed) or C(Cancelled).
+      type: str
+      sample: Successful
+    type:
+      description: The update type; C(VersionUpdate) for updates this module starts.
+      type: str
+      sample: VersionUpdate
+    params:
+      description: The update's parameters.
+      type: list
+      elements: dict
+      contains:
+        type:
+          description: C(Version), C(ReleaseVersion), C(LaunchTemplateName), C(LaunchTemplateVersion), ...
+          type: str
+        value:
+          description: The parameter's value.
+          type: str
+    created_at:
+      description: When the update was created.
+      type: str
+    errors:
+      description: The errors of a C(Failed) or C(Cancelled) update.
+      type: list
+      elements: dict
+      contains:
+        error_code:
+          description: EKS's error code, such as C(PodEvictionFailure) or C(NodeCreationFailure).
+          type: str
+        error_message:
+          description: EKS's message.
+          type: str
+        resource_ids:
+          description: The resources concerned.
+          type: list
+          elements: str
+nodegroup:
+  description:
+    - The node group as described at the end of the run (C(DescribeNodegroup), snake_cased; labels and tags are
+      left as they are).
+  returned: when the node group exists
+  type: dict
+  contains:
+    nodegroup_name:
+      description: The node group's name.
+      type: str
+    cluster_name:
+      description: The cluster's name.
+      type: str
+    version:
+      description: Kubernetes version.
+      type: str
+      sample: "1.31"
+    release_version:
+      description: AMI release version (the AMI id for custom AMIs).
+      type: str
+      sample: "1.31.4-20250203"
+    ami_type:
+      description: AMI type.
+      type: str
+      sample: AL2023_x86_64_STANDARD
+    status:
+      description: Node group status.
+      type: str
+      sample: ACTIVE
+    launch_template:
+      description: The node group's launch template C(name), C(id) and C(version).
+      type: dict
+request:
+  description:
+    - The C(UpdateNodegroupVersion) parameters this run sent, or in check mode would send, snake_cased, with the
+      C(client_request_token). Null when nothing was or would be sent.
+  returned: always
+  type: dict
+  sample: {"cluster_name": "prod", "nodegroup_name": "general", "version": "1.31",
+           "client_request_token": "0f1e2d3c-4b5a-5968-8776-655443322110"}
+diff:
+  description: Version, release version and launch template version before and after (predicted in check mode).
+  returned: in diff mode
+  type: dict
+  contains:
+    before:
+      description: Before the run.
+      type: dict
+    after:
+      description: After the run; a null release_version is the latest release EKS picks for the new minor.
+      type: dict
+"""
+
+import datetime
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
+from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_version_plan as planner
+
+# Planning rounds: a node group that keeps changing under the module (another update
+# started by someone else) is re-read and re-planned at most this many times.
+MAX_ROUNDS = 5
+
+
+def _plain(value):
+    """JSON-ready copy: datetimes as ISO 8601 strings."""
+    if isinstance(value, dict):
+        return dict((key, _plain(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def _snake(value):
+    return camel_dict_to_snake_dict(_plain(value), ignore_list=["labels", "tags"]) if value else None
+
+
+class NodegroupVersionRun:
+    """One run of the module: reads, asks the planner, then acts (or, in check mode, reports)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.clients = {}
+        self.deadline = api.monotonic() + self.params["wait_timeout"]
+
+    def client(self, service):
+        if service not in self.clients:
+            self.clients[service] = self.module.client(service, retry_decorator=api.AWS_RETRY)
+        return self.clients[service]
+
+    def fail(self, msg, **result):
+        result.setdefault("changed", False)
+        self.module.fail_json(msg=msg, **result)
+
+    def remaining(self):
+        return self.deadline - api.monotonic()
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def describe(self):
+        try:
+            return api.describe_nodegroup(self.client("eks"), self.params["cluster_name"], self.params["name"])
+        except api.NotFound as e:
+            self.fail(
+                "%s. Check cluster_name (%s), name (%s) and the region." % (str(e).rstrip("."), self.params["cluster_name"], self.params["name"])
+            )
+
+    def gather(self, nodegroup, lookups):
+        facts = {}
+        if lookups["cluster_version"]:
+            facts["cluster_version"] = api.describe_cluster_version(self.client("eks"), nodegroup["clusterName"])
+        if lookups["release_parameter"]:
+            try:
+                facts["latest_release"] = api.read_parameter(self.client("ssm"), lookups["release_parameter"])
+            except api.LookupFailed as e:
+                facts["latest_release_error"] = str(e)
+        if lookups["launch_template_version"]:
+            try:
+                facts["launch_template_version"] = api.resolve_launch_template_version(
+                    self.client("ec2"), nodegroup["launchTemplate"], lookups["launch_template_version"]
+                )
+            except api.LookupFailed as e:
+                self.fail(
+                    "launch_template.version %s cannot be used: %s. Choose a version the launch template has."
+                    % (lookups["launch_template_version"], e)
+                )
+        return facts
+
+    # -- results ---------------------------------------------------------------------------------
+
+    def finish(self, changed, msg, plan, nodegroup, update=None, request=None, after=None, failed=False):
+        result = dict(changed=changed, msg=msg, update=_snake(update), nodegroup=_snake(nodegroup), request=_snake(request))
+        if self.module._diff and plan is not None:
+            result["diff"] = dict(before=plan.before, after=after or plan.after)
+        if failed:
+            self.module.fail_json(**result)
+        self.module.exit_json(**result)
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def run(self):
+        try:
+            request = planner.check_options(self.params)
+        except planner.PlanError as e:
+            self.fail(e.msg)
+
+        nodegroup = self.describe()
+        for dummy in range(MAX_ROUNDS):
+            try:
+                lookups = planner.required_lookups(nodegroup, request)
+                plan = planner.plan_update(nodegroup, request, self.gather(nodegroup, lookups))
+            except planner.PlanError as e:
+                self.fail(e.msg, nodegroup=_snake(nodegroup))
+
+            if plan.action == "none":
+                self.finish(False, plan.reason, plan, nodegroup)
+
+            in_flight = None
+            if nodegroup.get("status") == "UPDATING":
+                in_flight = api.find_update_in_progress(self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"])
+            if in_flight is not None:
+                if planner.in_flight_decision(plan, in_flight) == "attach":
+                    self.follow(plan, nodegroup, in_flight, started=False)
+                nodegroup = self.wait_for_other(plan, nodegroup, in_flight)
+                continue
+
+            api_request = dict(plan.request, clientRequestToken=self.params["client_request_token"] or planner.derive_client_request_token(nodegroup, plan.request))
+            if self.module.check_mode:
+                self.finish(True, "Would update %s: %s." % (self._name(), plan.reason), plan, nodegroup, request=api_request)
+            token = api_request.pop("clientRequestToken")
+            try:
+                update = api.start_update(self.client("eks"), plan.request, token)
+            except api.UpdateInUse:
+                # Someone started an update between our read and our call: read again and re-plan.
+                nodegroup = self.describe()
+                continue
+            self.follow(plan, nodegroup, update, started=True, request=dict(plan.request, clientRequestToken=token))
+        self.fail("%s kept changing while this task planned its update; run the task again." % self._name(), nodegroup=_snake(nodegroup))
+
+    def _name(self):
+        return "node group %s in cluster %s" % (self.params["name"], self.params["cluster_name"])
+
+    def wait_for_other(self, plan, nodegroup, other):
+        """Another update is in progress: wait for it to end, then return the node group re-read."""
+        what = "%s %s (%s)" % (other.get("type"), other["id"], other.get("status"))
+        if not self.params["wait"]:
+            self.fail(
+                "%s is busy with update %s, which does not lead to this task's target (%s). Run the task again when it"
+                " has ended, or set wait: true to wait for it." % (self._name(), what, plan.reason),
+                update=_snake(other), nodegroup=_snake(nodegroup),
+            )
+        if self.module.check_mode:
+            self.finish(
+                True,
+                "Would wait for update %s to end, then update %s: %s." % (what, self._name(), plan.reason),
+                plan, nodegroup, update=other, request=plan.request,
+            )
+        outcome, seen = api.wait_for_update(
+            self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"], other["id"], self.remaining(), self.params["wait_delay"]
+        )
+        if outcome == "timeout":
+            self.fail(
+                "Timed out after %ss waiting for update %s of %s to end before starting this task's update (%s)."
+                " Run the task again later." % (self.params["wait_timeout"], what, self._name(), plan.reason),
+                update=_snake(seen), nodegroup=_snake(nodegroup),
+            )
+        return self.describe()
+
+    def follow(self, plan, nodegroup, update, started, request=None):
+        """Report a started or attached update, following it to its end when asked to."""
+        name = self._name()
+        how = "Started" if started else "Found"
+        if not self.params["wait"] or self.module.check_mode:
+            state = "started" if started else "already in progress"
+            if self.module.check_mode:
+                msg = "Would follow update %s of %s, already in progress towards this task's target: %s." % (update["id"], name, plan.reason)
+            else:
+                msg = "%s update %s of %s (%s): %s; not waiting for it." % (how, update["id"], name, state, plan.reason)
+            # Without waiting, only an update started by this run is a change made by this run.
+            changed = started or (self.module.check_mode and self.params["wait"])
+            self.finish(changed, msg, plan, nodegroup, update=update, request=request)
+
+        outcome, final = api.wait_for_update(
+            self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"], update["id"], self.remaining(), self.params["wait_delay"]
+        )
+        if outcome == "gone":
+            self.fail(
+                "%s or its update %s no longer exists: it was deleted while the update was being followed." % (name, update["id"]),
+                update=_snake(update), request=_snake(request),
+            )
+        if outcome == "timeout":
+            self.fail(
+                "Timed out after %ss waiting for update %s of %s (status %s). The update goes on in EKS; run the task"
+                " again to resume waiting on the same update." % (self.params["wait_timeout"], final["id"], name, final.get("status")),
+                update=_snake(final), nodegroup=_snake(nodegroup), request=_snake(request),
+            )
+        nodegroup = self.describe()
+        if outcome != "Successful":
+            errors = planner.describe_update_errors(final)
+            self.finish(
+                started,
+                "Update %s of %s ended %s: %s" % (final["id"], name, outcome, "; ".join(errors) or "EKS reported no error details"),
+                plan, nodegroup, update=final, request=request, failed=True,
+            )
+        after = planner.current_state(nodegroup)
+        self.finish(True, "Updated %s: %s." % (name, plan.reason), plan, nodegroup, update=final, request=request, after=after)
+
+
+def main():
+    argument_spec = dict(
+        cluster_name=dict(type="str", required=True),
+        name=dict(type="str", required=True, aliases=["nodegroup_name"]),
+        kubernetes_version=dict(type="raw", aliases=["version"]),
+        release_version=dict(type="str"),
+        launch_template=dict(
+            type="dict",
+            options=dict(name=dict(type="str"), id=dict(type="str"), version=dict(type="raw")),
+            mutually_exclusive=[("name", "id")],
+        ),
+        force=dict(type="bool", default=False),
+        client_request_token=dict(type="str", no_log=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+        wait_delay=dict(type="int", default=30),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        NodegroupVersionRun(module).run()
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(
+            e, msg="Could not update the version of node group %s in cluster %s" % (module.params["name"], module.params["cluster_name"])
+        )
+
+
+if __name__ == "__main__":
+    main()
