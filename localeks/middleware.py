@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import boto3
 import moto.eks
+import moto.eks.utils
 from moto.core.request import Request
 from moto.core.routing import ServiceOperationRouter, get_service_router
 from moto.moto_api._internal.models import moto_api_backend
@@ -39,6 +42,11 @@ def install() -> None:
     backend's ``urls`` (``localeks/urls.py``) then route to ``LocalEKSResponse``.
     """
     moto.eks.eks_backends = localeks_backends  # type: ignore[attr-defined]
+    # moto checks every role ARN against a new boto3 Session's partitions
+    # (~0.1 s each); one shared session gives the same answer.
+    moto.eks.utils.Session = cache(boto3.Session)  # type: ignore[attr-defined]
+    # EC2's catalogue of public AMIs takes ~0.5 s per region and is not used here.
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 
 @cache
