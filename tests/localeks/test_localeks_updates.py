@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from localeks.client import Control
-
 from localeks_support import nodegroup, params, wait_update
+
+from localeks.client import Control
 
 
 def test_describe_nodegroup_looks_like_eks(eks: Any) -> None:
