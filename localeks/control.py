@@ -18,8 +18,6 @@ from .models import LocalEKSBackend, localeks_backends
 if TYPE_CHECKING:
     from .middleware import LocalEKSApp
 
-Handler = Callable[..., Any]
-
 _URLS = Map(
     [
         Rule("/_localeks/health", endpoint="health", methods=["GET"]),
