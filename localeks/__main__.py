@@ -45,9 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     endpoint.start()
-    print(endpoint.url, flush=True)
     if args.ready_file:
-        args.ready_file.write_text(endpoint.url + "\n")
+        # Written whole, then renamed: a reader never sees a partial URL.
+        partial = args.ready_file.with_name(args.ready_file.name + ".partial")
+        partial.write_text(endpoint.url + "\n")
+        partial.replace(args.ready_file)
+    print(endpoint.url, flush=True)
     stopping.wait()
     endpoint.stop()
     return 0
