@@ -320,8 +320,8 @@ def _target_release(nodegroup, request, facts, version_changes):
     if latest is None:
         raise PlanError(
             "Cannot tell the latest EKS release for AMI type %s on Kubernetes %s: %s. Set release_version to an"
-            " exact release instead of 'latest'." % (nodegroup.get("amiType"), nodegroup.get("version"),
-                                                      facts.get("latest_release_error") or "no release is published for it"),
+            " exact release instead of 'latest'."
+            % (nodegroup.get("amiType"), nodegroup.get("version"), facts.get("latest_release_error") or "no release is published for it"),
             "release_version",
         )
     if compare_releases(latest, current) == 1:

@@ -38,7 +38,7 @@ description:
   - Throttling and server errors are retried with jittered backoff (amazon.aws C(AWSRetry)) on top of botocore's
     own retries.
 author:
-  - fleetops.eks contributors
+  - fleetops.eks contributors (@fleetops)
 options:
   cluster_name:
     description:
@@ -218,6 +218,7 @@ update:
   description:
     - The update this run started or attached to, as C(DescribeUpdate) last reported it. Null when nothing was
       started or followed.
+    - In Jinja, read it as C(result["update"]), since C(result.update) is the dictionary's C(update) method.
   returned: always
   type: dict
   contains:
@@ -439,7 +440,9 @@ class NodegroupVersionRun:
                 nodegroup = self.wait_for_other(plan, nodegroup, in_flight)
                 continue
 
-            api_request = dict(plan.request, clientRequestToken=self.params["client_request_token"] or planner.derive_client_request_token(nodegroup, plan.request))
+            api_request = dict(
+                plan.request, clientRequestToken=self.params["client_request_token"] or planner.derive_client_request_token(nodegroup, plan.request)
+            )
             if self.module.check_mode:
                 self.finish(True, "Would update %s: %s." % (self._name(), plan.reason), plan, nodegroup, request=api_request)
             token = api_request.pop("clientRequestToken")
