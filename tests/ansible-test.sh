@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Run `ansible-test sanity` and `ansible-test units` on the fleetops.eks collection.
+#
+# Usage: tests/ansible-test.sh [VENV_BIN]
+#
+#   VENV_BIN          bin directory of the virtual environment holding ansible-core (ansible-test) and the
+#                     amazon.aws collection (the `ansible` package). Default: $TEST_VENV_BIN, else .venv/bin.
+#
+# Environment:
+#   TEST_VENV_BIN         same as the VENV_BIN argument.
+#   TEST_PYTHONS          space-separated Python versions to run the units and the target-side sanity tests
+#                         (import, compile) with. Default: every version ansible-test supports that this machine
+#                         has (on PATH, or under $PYENV_ROOT/versions). The controller-side sanity tests always run
+#                         with the venv's Python.
+#   PIP_BOOTSTRAP_SCRIPT  offline stand-in for ansible-test's pip bootstrap script, which is otherwise downloaded
+#                         from ci-files.testing.ansible.com. Default: ../shared/tools/ansible_test_pip_bootstrap.py
+#                         next to the repository, when it exists.
+#   ANSIBLE_TEST_ARGS     extra arguments for every ansible-test command (for example "-v").
+#
+# The collection is copied (git-tracked files plus untracked files that are not ignored, without the parts that
+# are not collection content) to .tmp/ansible-test/ansible_collections/fleetops/eks, next to a copy of the
+# amazon.aws collection from the venv, and ansible-test runs there with --venv. Results are left in
+# .tmp/ansible-test/ansible_collections/fleetops/eks/tests/output. Exits non-zero when any test fails.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+VENV_BIN="${1:-${TEST_VENV_BIN:-.venv/bin}}"
+VENV_BIN="$(cd "$VENV_BIN" && pwd)" || { echo "ansible-test.sh: no such venv bin directory: ${1:-${TEST_VENV_BIN:-.venv/bin}}" >&2; exit 2; }
+PY="$VENV_BIN/python"
+ANSIBLE_TEST=("$PY" "$VENV_BIN/ansible-test")
+if [ ! -x "$PY" ] || [ ! -f "$VENV_BIN/ansible-test" ]; then
+    echo "ansible-test.sh: $VENV_BIN has no python and ansible-test (run make setup)" >&2
+    exit 2
+fi
+
+WORK="$ROOT/.tmp/ansible-test"
+COLLECTIONS="$WORK/ansible_collections"
+DEST="$COLLECTIONS/fleetops/eks"
+SHIMS="$WORK/bin"
+read -r -a EXTRA <<< "${ANSIBLE_TEST_ARGS:-}"
+
+log() { printf '\n=== %s\n' "$*" >&2; }
+
+# One run at a time in this checkout: runs share the tree below and ansible-test's venvs.
+mkdir -p "$WORK"
+if command -v flock >/dev/null; then
+    exec 9>"$WORK/.lock"
+    flock 9
+fi
+
+# -- the collection tree ---------------------------------------------------------------------------
+
+log "Copying fleetops.eks to $DEST"
+# The virtual environments ansible-test makes for the units (tests/output/.tmp/delegation) are kept from one
+# run to the next; everything else is copied afresh.
+KEEP="$WORK/delegation"
+rm -rf "$KEEP"
+[ -d "$DEST/tests/output/.tmp/delegation" ] && mv "$DEST/tests/output/.tmp/delegation" "$KEEP"
+rm -rf "$DEST"
+mkdir -p "$DEST"
+# Collection content only: what galaxy.yml's build_ignore leaves out is left out here too.
+git ls-files -z --cached --others --exclude-standard \
+    | grep -zEv '^(\.ci|\.venv|\.tmp|\.pytest_cache|benchmarks|demo|localeks|tests/localeks|tests/e2e|tests/output)(/|$)' \
+    | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+    | tar --null -T - -cf - \
+    | tar -xf - -C "$DEST"
+# ansible-test lists content with git when it finds a .git directory at or above the collection: give the copy
+# its own (empty) repository, so that the copy is listed and not the checkout it sits in.
+git init -q "$DEST"
+if [ -d "$KEEP" ]; then
+    mkdir -p "$DEST/tests/output/.tmp"
+    mv "$KEEP" "$DEST/tests/output/.tmp/delegation"
+fi
+
+log "Copying amazon.aws from $VENV_BIN/.."
+AMAZON_AWS="$("$PY" - <<'EOF'
+import os
+import ansible_collections
+for base in ansible_collections.__path__:
+    path = os.path.join(base, "amazon", "aws")
+    if os.path.isfile(os.path.join(path, "MANIFEST.json")) or os.path.isfile(os.path.join(path, "galaxy.yml")):
+        print(path)
+        break
+else:
+    raise SystemExit("amazon.aws not found in this Python's ansible_collections (pip install ansible)")
+EOF
+)"
+rm -rf "$COLLECTIONS/amazon/aws"
+mkdir -p "$COLLECTIONS/amazon"
+cp -a "$AMAZON_AWS" "$COLLECTIONS/amazon/aws"
+find "$COLLECTIONS/amazon/aws" -name __pycache__ -prune -exec rm -rf {} +
+
+# -- Pythons ---------------------------------------------------------------------------------------
+
+CONTROLLER_VERSION="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+SUPPORTED="$("$PY" -c 'from ansible_test._util.target.common.constants import REMOTE_ONLY_PYTHON_VERSIONS as r, CONTROLLER_PYTHON_VERSIONS as c; print(" ".join(r + c))')"
+
+# ansible-test looks for pythonX.Y on PATH. pyenv's shims are on PATH for every version but only run the
+# selected ones, so working interpreters are linked into a directory put first on PATH.
+rm -rf "$SHIMS"
+mkdir -p "$SHIMS"
+works() { "$1" -c "import sys; assert '%d.%d' % sys.version_info[:2] == '$2'" >/dev/null 2>&1; }
+find_interpreter() {
+    local v="$1" candidate
+    for candidate in "$(command -v "python$v" || true)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/python"$v"; do
+        [ -n "$candidate" ] && [ -x "$candidate" ] && works "$candidate" "$v" && { echo "$candidate"; return 0; }
+    done
+    return 1
+}
+PYTHONS=()
+for v in ${TEST_PYTHONS:-$SUPPORTED}; do
+    if [ "$v" = "$CONTROLLER_VERSION" ]; then
+        PYTHONS+=("$v")
+    elif interpreter="$(find_interpreter "$v")"; then
+        ln -s "$interpreter" "$SHIMS/python$v"
+        PYTHONS+=("$v")
+    elif [ -n "${TEST_PYTHONS:-}" ]; then
+        echo "ansible-test.sh: Python $v was asked for (TEST_PYTHONS) but is not installed" >&2
+        exit 2
+    fi
+done
+export PATH="$SHIMS:$PATH"
+log "Controller Python $CONTROLLER_VERSION; units and target-side sanity tests with Python ${PYTHONS[*]}"
+
+# -- offline pip bootstrap -------------------------------------------------------------------------
+
+# ansible-test --venv bootstraps pip in each new venv with a script it downloads once into
+# ~/.ansible/test/cache/get_pip_<pip version>.py (see ansible_test/_util/target/setup/requirements.py); the
+# download host is not reachable everywhere (https://github.com/ansible/ansible/issues/77304).
+BOOTSTRAP="${PIP_BOOTSTRAP_SCRIPT:-$ROOT/../shared/tools/ansible_test_pip_bootstrap.py}"
+for pip_version in $("$PY" - "$CONTROLLER_VERSION" "${PYTHONS[@]}" <<'EOF'
+import sys
+import types
+from ansible_test._internal.python_requirements import get_venv_packages
+print("\n".join(sorted(set(get_venv_packages(types.SimpleNamespace(version=v))["pip"] for v in sys.argv[1:]))))
+EOF
+); do
+    cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+    if [ -f "$cache" ] && { cmp -s "$BOOTSTRAP" "$cache" || grep -q '^# This is a pip bootstrap script' "$cache"; }; then
+        continue  # already there (the stand-in, or the genuine script from an earlier download)
+    elif [ -f "$BOOTSTRAP" ]; then
+        mkdir -p "$(dirname "$cache")"
+        cp "$BOOTSTRAP" "$cache"
+        log "Installed $BOOTSTRAP as $cache"
+    elif [ ! -f "$cache" ]; then
+        echo "ansible-test.sh: warning: $BOOTSTRAP not found; ansible-test will download $cache" >&2
+    fi
+done
+
+# -- tests -----------------------------------------------------------------------------------------
+
+cd "$DEST"
+status=0
+run() {
+    log "ansible-test $*"
+    "${ANSIBLE_TEST[@]}" "$@" "${EXTRA[@]}" || { echo "ansible-test.sh: FAILED: ansible-test $*" >&2; status=1; }
+}
+
+SKIP=()
+if [ ! -f changelogs/config.yaml ]; then
+    # The changelog test needs antsibull-changelog's configuration as soon as changelogs/ exists.
+    echo "ansible-test.sh: WARNING: changelogs/config.yaml does not exist: skipping the changelog sanity test" >&2
+    SKIP+=(--skip-test changelog)
+fi
+run sanity --venv --python "$CONTROLLER_VERSION" --color no "${SKIP[@]}"
+for v in "${PYTHONS[@]}"; do
+    [ "$v" = "$CONTROLLER_VERSION" ] || run sanity --venv --python "$v" --test compile --test import --color no
+done
+for v in "${PYTHONS[@]}"; do
+    run units --venv --python "$v" --color no
+done
+
+if [ "$status" -ne 0 ]; then
+    log "FAILED (results in $DEST/tests/output)"
+else
+    log "All sanity and unit tests passed"
+fi
+exit "$status"
