@@ -303,20 +303,18 @@ def required_lookups(nodegroup, request):
 
 
 def _target_release(nodegroup, request, facts, version_changes):
-    """The release to ask for (None: leave it to EKS) and the release expected after."""
+    """The release the node group should have after the update; None when EKS is to choose it."""
     release = request["release_version"]
     current = nodegroup.get("releaseVersion")
     if release and release != LATEST:
-        if release == current and not version_changes:
-            return None, current
-        return release, release
+        return release
     wants_latest = release == LATEST or not _has_target(request)
     latest = facts.get("latest_release")
     if version_changes:
-        # EKS moves to the latest release of the new minor by itself.
-        return None, latest
+        # The latest release of the new minor: SSM's when known, else EKS's own choice.
+        return latest
     if not wants_latest:
-        return None, current
+        return current
     if latest is None:
         raise PlanError(
             "Cannot tell the latest EKS release for AMI type %s on Kubernetes %s: %s. Set release_version to an"
@@ -325,10 +323,10 @@ def _target_release(nodegroup, request, facts, version_changes):
             "release_version",
         )
     if compare_releases(latest, current) == 1:
-        return latest, latest
+        return latest
     # Already latest, or SSM reports a release older than (or not comparable to) the current one:
     # never a rollback attempt.
-    return None, current
+    return current
 
 
 def _template_reference(nodegroup, template):
@@ -346,11 +344,17 @@ def plan_update(nodegroup, request, facts):
     ``facts`` may hold ``cluster_version``, ``latest_release`` (with
     ``latest_release_error`` when it could not be read) and
     ``launch_template_version`` (the resolved number, as a string).
+
+    The request names the whole target, not only what changes: without
+    ``version`` UpdateNodegroupVersion moves a node group to the cluster's
+    version, and with it to that version's latest release. So ``version`` is
+    always sent, and ``releaseVersion`` whenever the target release is known;
+    EKS then does exactly what the plan says. Custom-AMI node groups are the
+    exception: EKS refuses ``version`` and ``releaseVersion`` for them.
     """
     _refuse_impossible(nodegroup, request)
     before = current_state(nodegroup)
     after = dict(before)
-    api_request = {"clusterName": nodegroup.get("clusterName"), "nodegroupName": nodegroup.get("nodegroupName")}
 
     wanted_version = request["kubernetes_version"]
     version_changes = bool(wanted_version) and wanted_version != before["version"]
@@ -362,24 +366,27 @@ def plan_update(nodegroup, request, facts):
                 % (wanted_version, nodegroup.get("clusterName"), cluster_version, cluster_version),
                 "kubernetes_version",
             )
-        api_request["version"] = wanted_version
         after["version"] = wanted_version
+    after["release_version"] = _target_release(nodegroup, request, facts, version_changes)
 
-    send_release, expected_release = _target_release(nodegroup, request, facts, version_changes)
-    if send_release:
-        api_request["releaseVersion"] = send_release
-    after["release_version"] = expected_release
-
+    template_reference = None
     template = request["launch_template"]
     if template is not None:
         resolved = facts.get("launch_template_version") or template["version"]
         if resolved != before["launch_template_version"]:
-            api_request["launchTemplate"] = dict(_template_reference(nodegroup, template), version=resolved)
+            template_reference = _template_reference(nodegroup, template)
             after["launch_template_version"] = resolved
 
-    changes_requested = len(api_request) > 2
-    if not changes_requested:
+    if after == before:
         return Plan("none", before, after, reason=_already_there(nodegroup, request, facts))
+
+    api_request = {"clusterName": nodegroup.get("clusterName"), "nodegroupName": nodegroup.get("nodegroupName")}
+    if nodegroup.get("amiType") != "CUSTOM":
+        api_request["version"] = after["version"]
+        if after["release_version"] is not None:
+            api_request["releaseVersion"] = after["release_version"]
+    if template_reference is not None:
+        api_request["launchTemplate"] = dict(template_reference, version=after["launch_template_version"])
     if request["force"]:
         api_request["force"] = True
     return Plan("update", before, after, request=api_request, reason=_describe_changes(before, after))

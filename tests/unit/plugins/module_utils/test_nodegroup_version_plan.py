@@ -147,7 +147,7 @@ def test_kubernetes_version_upgrade_reads_cluster_and_predicts_release():
     assert lookups["release_required"] is False
     plan = plan_for(nodegroup(), {"cluster_version": "1.31", "latest_release": "1.31.4-20250203"}, kubernetes_version="1.31")
     assert plan.action == "update"
-    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "version": "1.31"}
+    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "version": "1.31", "releaseVersion": "1.31.4-20250203"}
     assert plan.after == {"version": "1.31", "release_version": "1.31.4-20250203", "launch_template_version": None}
     assert plan.before["version"] == "1.30"
 
@@ -194,7 +194,8 @@ def test_same_exact_release_is_a_noop_without_lookups():
 
 def test_newer_exact_release_is_sent_as_is():
     plan = plan_for(nodegroup(), release_version="1.30.9-20250301")
-    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "releaseVersion": "1.30.9-20250301"}
+    # the version is pinned too: without it EKS would move the node group to the cluster's version
+    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "version": "1.30", "releaseVersion": "1.30.9-20250301"}
     assert plan.after["release_version"] == "1.30.9-20250301"
 
 
@@ -244,7 +245,7 @@ def test_latest_reads_the_ssm_parameter_of_the_current_minor(given):
 def test_newer_latest_release_is_sent_exactly(given):
     plan = plan_for(nodegroup(), {"latest_release": "1.30.9-20250301"}, **given)
     assert plan.action == "update"
-    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "releaseVersion": "1.30.9-20250301"}
+    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "version": "1.30", "releaseVersion": "1.30.9-20250301"}
 
 
 @pytest.mark.parametrize("given", [{"release_version": "latest"}, {}], ids=["latest", "no-target-options"])
@@ -278,13 +279,13 @@ def test_latest_with_kubernetes_version_uses_the_new_minor():
     assert lookups["release_parameter"] == AL2023_PARAM_131
     assert lookups["release_required"] is False
     plan = plan_for(nodegroup(), {"cluster_version": "1.31", "latest_release": "1.31.4-20250203"}, kubernetes_version="1.31", release_version="latest")
-    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "version": "1.31"}
+    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "version": "1.31", "releaseVersion": "1.31.4-20250203"}
 
 
 def test_kubernetes_version_already_there_with_latest_moves_the_release():
     described = nodegroup(version="1.31", releaseVersion="1.31.1-20250101")
     plan = plan_for(described, {"latest_release": "1.31.4-20250203"}, kubernetes_version="1.31", release_version="latest")
-    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "releaseVersion": "1.31.4-20250203"}
+    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "version": "1.31", "releaseVersion": "1.31.4-20250203"}
 
 
 # -- launch template ------------------------------------------------------------------------------------
@@ -299,10 +300,15 @@ def test_same_template_number_is_a_noop_without_lookups():
 def test_other_template_number_is_checked_and_sent_by_id():
     assert lookups_for(with_template(), launch_template={"version": 3})["launch_template_version"] == "3"
     plan = plan_for(with_template(), {"launch_template_version": "3"}, launch_template={"version": 3})
-    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "launchTemplate": {"id": TEMPLATE["id"], "version": "3"}}
-    assert plan.after["launch_template_version"] == "3"
-    # only the template moves: no release, no version
-    assert plan.after["release_version"] == plan.before["release_version"]
+    # only the template moves: version and release are pinned to what the node group has
+    assert plan.request == {
+        "clusterName": "prod",
+        "nodegroupName": "general",
+        "version": "1.30",
+        "releaseVersion": "1.30.8-20250101",
+        "launchTemplate": {"id": TEMPLATE["id"], "version": "3"},
+    }
+    assert plan.after == dict(plan.before, launch_template_version="3")
 
 
 @pytest.mark.parametrize("alias", ["$Latest", "$Default"])
@@ -362,7 +368,8 @@ def test_no_target_on_custom_ami_is_refused():
 
 def test_template_on_custom_ami_is_planned():
     plan = plan_for(custom_ami(), {"launch_template_version": "3"}, launch_template={"version": "$Latest"})
-    assert plan.request["launchTemplate"] == {"id": TEMPLATE["id"], "version": "3"}
+    # EKS refuses version and release for custom AMIs: the template alone is sent
+    assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "launchTemplate": {"id": TEMPLATE["id"], "version": "3"}}
     assert lookups_for(custom_ami(), launch_template={"version": "$Latest"})["release_parameter"] is None
 
 
@@ -403,18 +410,21 @@ def version_update(status="InProgress", kind="VersionUpdate", **params):
 def test_update_to_the_same_target_is_attached():
     plan = plan_for(nodegroup(), {"cluster_version": "1.31", "latest_release": "1.31.4-20250203"}, kubernetes_version="1.31")
     assert in_flight_decision(plan, version_update(Version="1.31", ReleaseVersion="1.31.4-20250203")) == "attach"
-    # EKS chooses the release: any release the update names is the target's
-    assert in_flight_decision(plan, version_update(Version="1.31", ReleaseVersion="1.31.5-20250301")) == "attach"
+    assert in_flight_decision(plan, version_update(Version="1.31", ReleaseVersion="1.31.5-20250301")) == "other"
+    # latest not known: EKS chooses the release, so any release the update names is the target's
+    unknown = plan_for(nodegroup(), {"cluster_version": "1.31", "latest_release_error": "denied"}, kubernetes_version="1.31")
+    assert in_flight_decision(unknown, version_update(Version="1.31", ReleaseVersion="1.31.5-20250301")) == "attach"
 
 
 def test_update_to_another_target_is_not_attached():
     plan = plan_for(nodegroup(), {"cluster_version": "1.31"}, kubernetes_version="1.31")
-    assert in_flight_decision(plan, version_update(ReleaseVersion="1.30.9-20250301")) == "other"
+    assert in_flight_decision(plan, version_update(Version="1.30", ReleaseVersion="1.30.9-20250301")) == "other"
     release_plan = plan_for(nodegroup(), release_version="1.30.9-20250301")
-    assert in_flight_decision(release_plan, version_update(ReleaseVersion="1.30.10-20250401")) == "other"
+    assert in_flight_decision(release_plan, version_update(Version="1.30", ReleaseVersion="1.30.10-20250401")) == "other"
     template_plan = plan_for(with_template(), {"launch_template_version": "3"}, launch_template={"version": 3})
-    assert in_flight_decision(template_plan, version_update(LaunchTemplateVersion="4")) == "other"
-    assert in_flight_decision(template_plan, version_update(LaunchTemplateVersion="3", LaunchTemplateName="web-nodes")) == "attach"
+    pinned = {"Version": "1.30", "ReleaseVersion": "1.30.8-20250101"}
+    assert in_flight_decision(template_plan, version_update(LaunchTemplateVersion="4", **pinned)) == "other"
+    assert in_flight_decision(template_plan, version_update(LaunchTemplateVersion="3", LaunchTemplateName="web-nodes", **pinned)) == "attach"
 
 
 def test_config_update_in_flight_is_another_update():
