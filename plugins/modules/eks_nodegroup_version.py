@@ -131,7 +131,10 @@ notes:
   - IAM permissions used are C(eks:DescribeNodegroup), C(eks:DescribeCluster), C(eks:ListUpdates),
     C(eks:DescribeUpdate), C(eks:UpdateNodegroupVersion), C(ssm:GetParameter) on the C(/aws/service/...) public
     parameters, and C(ec2:DescribeLaunchTemplateVersions); each only when the request needs it.
-  - The module is in the C(group/aws) and C(group/fleetops.eks.aws) module defaults groups.
+  - The module is in the C(fleetops.eks.aws) action group, which extends C(amazon.aws.aws), so
+    C(module_defaults) for C(group/fleetops.eks.aws) reach this module and every amazon.aws module. The unqualified
+    C(group/aws) is ansible-core's own group of amazon.aws and community.aws modules, which other collections
+    cannot join.
 seealso:
   - name: UpdateNodegroupVersion API
     description: The EKS API this module drives.
@@ -195,9 +198,9 @@ EXAMPLES = r"""
     kubernetes_version: "1.31"
     wait_timeout: 7200
 
-- name: Region and endpoint for every AWS module at once
+- name: Region for this module and every amazon.aws module at once
   module_defaults:
-    group/aws:
+    group/fleetops.eks.aws:
       region: eu-west-1
   block:
     - name: Upgrade, forcing through pod disruption budgets
@@ -317,6 +320,7 @@ diff:
 """
 
 import datetime
+import time
 
 try:
     import botocore
@@ -357,7 +361,7 @@ class NodegroupVersionRun:
         self.module = module
         self.params = module.params
         self.clients = {}
-        self.deadline = api.monotonic() + self.params["wait_timeout"]
+        self.deadline = time.monotonic() + self.params["wait_timeout"]
 
     def client(self, service):
         if service not in self.clients:
@@ -369,7 +373,7 @@ class NodegroupVersionRun:
         self.module.fail_json(msg=msg, **result)
 
     def remaining(self):
-        return self.deadline - api.monotonic()
+        return self.deadline - time.monotonic()
 
     # -- reads -----------------------------------------------------------------------------------
 
