@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .fleet import FleetError
 from .models import LocalEKSBackend, localeks_backends
 
 if TYPE_CHECKING:
@@ -104,7 +105,11 @@ class ControlAPI:
         return {}
 
     def fleet(self, request: Request) -> dict[str, Any]:
-        return self.app.load_fleet(request.get_data(as_text=True))
+        # The body is a fleet document (YAML or JSON), never a path on this machine.
+        document = yaml.safe_load(request.get_data(as_text=True))
+        if not isinstance(document, dict):
+            raise FleetError("a fleet document must be a mapping")
+        return self.app.load_fleet(document)
 
     def behaviour(self, request: Request, cluster: str, nodegroup: str) -> dict[str, Any]:
         eks = self._eks(request)
