@@ -1,0 +1,331 @@
+"""eks_nodegroup_version end to end: ansible-playbook against the local EKS endpoint.
+
+Every test asserts on the task's result and on the endpoint's request log.
+Releases come from the endpoint's catalogue: for AL2023 on 1.30 the oldest is
+1.30.4-20241024 and the latest 1.30.11-20250403; on 1.31, 1.31.0-20241024 and
+1.31.7-20250403.
+"""
+
+import boto3
+import pytest
+
+from conftest import CREDENTIALS, REGION
+
+LATEST_131 = "1.31.7-20250403"
+
+FLEET = {
+    "region": REGION,
+    "defaults": {"update_duration": 1},
+    "launch_templates": [
+        {"name": "web-nodes", "versions": 3, "default_version": 2},
+        {"name": "custom-nodes", "versions": 2, "image_id": "ami-0c0ffee0000000001"},
+        {"name": "other-nodes", "versions": 1},
+    ],
+    "clusters": [
+        {
+            "name": "prod",
+            "version": "1.31",
+            "nodegroups": [
+                {"name": "general", "version": "1.30", "ami_type": "AL2023_x86_64_STANDARD"},
+                {"name": "old", "version": "1.31", "ami_type": "AL2023_x86_64_STANDARD", "release_version": "1.31.0-20241024"},
+                {"name": "current", "version": "1.31", "ami_type": "AL2023_x86_64_STANDARD", "release_version": LATEST_131},
+                {
+                    "name": "web",
+                    "version": "1.31",
+                    "ami_type": "AL2023_x86_64_STANDARD",
+                    "release_version": LATEST_131,
+                    "launch_template": {"name": "web-nodes", "version": 1},
+                },
+                {"name": "custom", "version": "1.31", "launch_template": {"name": "custom-nodes", "version": 1}},
+                {"name": "windows", "version": "1.31", "ami_type": "WINDOWS_CORE_2022_x86_64"},
+                {"name": "ahead", "version": "1.31", "ami_type": "AL2023_ARM_64_STANDARD", "release_version": "1.31.4-20250203"},
+            ],
+        },
+        {"name": "edge", "version": "1.30", "nodegroups": [{"name": "small", "version": "1.30", "ami_type": "AL2023_x86_64_STANDARD"}]},
+    ],
+    # SSM lagging behind: it names an older release than node group "ahead" already runs.
+    "ssm_latest_overrides": [{"minor": "1.31", "ami_type": "AL2023_ARM_64_STANDARD", "release_version": "1.31.3-20250123"}],
+}
+
+
+@pytest.fixture
+def fleet(control):
+    control.load_fleet(FLEET)
+    control.clear_requests()
+    return control
+
+
+@pytest.fixture
+def eks(endpoint):
+    return boto3.client(
+        "eks",
+        region_name=REGION,
+        endpoint_url=endpoint.url,
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def writes(control):
+    return control.count("UpdateNodegroupVersion")
+
+
+def calls(control):
+    return [(entry["service"], entry["operation"]) for entry in control.requests()]
+
+
+def update_ids(eks, name, cluster="prod"):
+    return eks.list_updates(name=cluster, nodegroupName=name)["updateIds"]
+
+
+# -- upgrades and idempotence --------------------------------------------------------------------
+
+
+def test_kubernetes_version_upgrade_waits_for_success_and_reruns_as_noop(fleet, ansible, eks):
+    run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    assert not run.failed, run
+    assert run.changed
+    assert run.result["update"]["status"] == "Successful"
+    assert run.result["update"]["type"] == "VersionUpdate"
+    assert run.result["nodegroup"]["version"] == "1.31"
+    assert run.result["nodegroup"]["release_version"] == LATEST_131
+    assert run.result["nodegroup"]["status"] == "ACTIVE"
+    assert run.result["request"]["version"] == "1.31"
+    assert writes(fleet) == 1
+    assert fleet.count("DescribeUpdate") >= 1
+    assert len(update_ids(eks, "general")) == 1
+
+    fleet.clear_requests()
+    again = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    assert not again.failed and not again.changed, again
+    assert again.result["update"] is None and again.result["request"] is None
+    assert calls(fleet) == [("eks", "DescribeNodegroup")]
+
+
+def test_check_mode_predicts_the_exact_request_and_sends_nothing(fleet, ansible, eks):
+    preview = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", check=True, diff=True)
+    assert not preview.failed and preview.changed, preview
+    assert writes(fleet) == 0
+    assert preview.result["update"] is None
+    assert preview.result["diff"]["before"] == {"version": "1.30", "release_version": "1.30.4-20241024", "launch_template_version": None}
+    assert preview.result["diff"]["after"] == {"version": "1.31", "release_version": LATEST_131, "launch_template_version": None}
+    assert "Would update" in preview.msg
+    assert eks.describe_nodegroup(clusterName="prod", nodegroupName="general")["nodegroup"]["version"] == "1.30"
+
+    run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", diff=True, wait_delay=1)
+    assert not run.failed, run
+    # what check mode said would be sent, token included, is what was sent
+    assert run.result["request"] == preview.result["request"]
+    assert run.result["diff"]["after"] == preview.result["diff"]["after"]
+    assert writes(fleet) == 1
+
+
+@pytest.mark.parametrize("args", [{"release_version": "latest"}, {}], ids=["latest", "no-target-options"])
+def test_latest_release_is_resolved_from_ssm_and_idempotent(fleet, ansible, args):
+    run = ansible.run(cluster_name="prod", name="old", wait_delay=1, **args)
+    assert not run.failed and run.changed, run
+    assert run.result["request"]["release_version"] == LATEST_131
+    assert run.result["nodegroup"]["release_version"] == LATEST_131
+    assert writes(fleet) == 1
+
+    fleet.clear_requests()
+    again = ansible.run(cluster_name="prod", name="old", wait_delay=1, **args)
+    assert not again.failed and not again.changed, again
+    assert calls(fleet) == [("eks", "DescribeNodegroup"), ("ssm", "GetParameter")]
+
+
+def test_ssm_reporting_an_older_release_is_a_noop(fleet, ansible):
+    run = ansible.run(cluster_name="prod", name="ahead", release_version="latest")
+    assert not run.failed and not run.changed, run
+    assert "older: nothing to roll back" in run.msg
+    assert writes(fleet) == 0
+
+
+def test_exact_release_upgrade_then_noop(fleet, ansible):
+    run = ansible.run(cluster_name="prod", name="old", release_version="1.31.4-20250203", wait_delay=1)
+    assert not run.failed and run.changed, run
+    assert run.result["nodegroup"]["release_version"] == "1.31.4-20250203"
+    again = ansible.run(cluster_name="prod", name="old", release_version="1.31.4-20250203")
+    assert not again.failed and not again.changed, again
+    assert writes(fleet) == 1
+
+
+def test_launch_template_versions_are_resolved_before_comparing(fleet, ansible):
+    default = ansible.run(cluster_name="prod", name="web", launch_template={"version": "$Default"}, wait_delay=1)
+    assert not default.failed and default.changed, default
+    assert default.result["nodegroup"]["launch_template"]["version"] == "2"
+    assert default.result["request"]["launch_template"]["version"] == "2"
+
+    latest = ansible.run(cluster_name="prod", name="web", launch_template={"name": "web-nodes", "version": "$Latest"}, wait_delay=1)
+    assert not latest.failed and latest.changed, latest
+    assert latest.result["nodegroup"]["launch_template"]["version"] == "3"
+    # only the template moved
+    assert latest.result["nodegroup"]["release_version"] == LATEST_131
+    assert writes(fleet) == 2
+
+    fleet.clear_requests()
+    again = ansible.run(cluster_name="prod", name="web", launch_template={"version": "$Latest"})
+    assert not again.failed and not again.changed, again
+    assert calls(fleet) == [("eks", "DescribeNodegroup"), ("ec2", "DescribeLaunchTemplateVersions")]
+
+    fleet.clear_requests()
+    numbered = ansible.run(cluster_name="prod", name="web", launch_template={"version": 3})
+    assert not numbered.failed and not numbered.changed, numbered
+    assert calls(fleet) == [("eks", "DescribeNodegroup")]
+
+
+def test_custom_ami_nodegroup_rolls_out_a_template_version(fleet, ansible):
+    run = ansible.run(cluster_name="prod", name="custom", launch_template={"version": "$Latest"}, wait_delay=1)
+    assert not run.failed and run.changed, run
+    assert run.result["nodegroup"]["launch_template"]["version"] == "2"
+    assert run.result["nodegroup"]["ami_type"] == "CUSTOM"
+
+
+def test_wait_false_starts_and_reruns_attach_to_the_same_update(fleet, ansible, eks):
+    fleet.behaviour("prod", "general", update_duration=20)
+    started = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait=False)
+    assert not started.failed and started.changed, started
+    assert started.result["update"]["status"] == "InProgress"
+    update_id = started.result["update"]["id"]
+
+    attached = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait=False)
+    assert not attached.failed and not attached.changed, attached
+    assert attached.result["update"]["id"] == update_id
+    assert "already in progress" in attached.msg
+
+    followed = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    assert not followed.failed and followed.changed, followed
+    assert followed.result["update"]["id"] == update_id
+    assert followed.result["update"]["status"] == "Successful"
+    assert writes(fleet) == 1
+    assert update_ids(eks, "general") == [update_id]
+
+
+def test_timeout_reports_the_update_and_a_rerun_resumes_it(fleet, ansible, eks):
+    fleet.behaviour("prod", "general", update_duration=12)
+    first = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_timeout=2, wait_delay=1)
+    assert first.failed, first
+    update_id = first.result["update"]["id"]
+    assert update_id in first.msg and "InProgress" in first.msg and "run the task again" in first.msg
+    assert first.result["update"]["status"] == "InProgress"
+
+    resumed = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_timeout=60, wait_delay=1)
+    assert not resumed.failed and resumed.changed, resumed
+    assert resumed.result["update"]["id"] == update_id
+    assert resumed.result["nodegroup"]["version"] == "1.31"
+    assert writes(fleet) == 1
+    assert update_ids(eks, "general") == [update_id]
+
+
+def test_another_update_in_flight_fails_without_wait_and_is_waited_for_with_it(fleet, ansible, eks):
+    fleet.behaviour("prod", "general", update_duration=10)
+    config = eks.update_nodegroup_config(clusterName="prod", nodegroupName="general", scalingConfig={"desiredSize": 3})["update"]
+    assert config["status"] == "InProgress"
+
+    refused = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait=False)
+    assert refused.failed, refused
+    assert config["id"] in refused.msg and "ConfigUpdate" in refused.msg and "wait: true" in refused.msg
+    assert writes(fleet) == 0
+
+    fleet.behaviour("prod", "general", update_duration=1)
+    run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    assert not run.failed and run.changed, run
+    assert run.result["update"]["id"] != config["id"]
+    assert run.result["nodegroup"]["version"] == "1.31"
+    assert writes(fleet) == 1
+
+
+# -- failed and cancelled updates ------------------------------------------------------------------------
+
+
+def test_failed_update_reports_every_error_and_a_rerun_starts_a_new_update(fleet, ansible, eks):
+    nodes = ["ip-10-0-1-17.ec2.internal", "ip-10-0-2-33.ec2.internal"]
+    message = "Reached max retries while trying to evict pods from nodes in node group general"
+    fleet.behaviour("prod", "general", fail_next_update={"error_code": "PodEvictionFailure", "error_message": message, "resource_ids": nodes, "unless_force": True})
+    failed = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    assert failed.failed and failed.changed, failed
+    assert "Failed" in failed.msg and "PodEvictionFailure" in failed.msg and message in failed.msg
+    assert all(node in failed.msg for node in nodes)
+    assert failed.result["update"]["status"] == "Failed"
+    assert failed.result["update"]["errors"] == [{"error_code": "PodEvictionFailure", "error_message": message, "resource_ids": nodes}]
+    assert failed.result["nodegroup"]["version"] == "1.30"
+
+    # the same request after a failure is a new update (the token follows the node group's state)
+    retried = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", force=True, wait_delay=1)
+    assert not retried.failed and retried.changed, retried
+    assert retried.result["request"]["force"] is True
+    assert retried.result["update"]["id"] != failed.result["update"]["id"]
+    assert writes(fleet) == 2
+    assert len(update_ids(eks, "general")) == 2
+
+
+def test_force_prevents_a_pod_eviction_failure(fleet, ansible):
+    fleet.behaviour("prod", "general", fail_next_update={"error_code": "PodEvictionFailure", "unless_force": True})
+    run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", force=True, wait_delay=1)
+    assert not run.failed and run.changed, run
+
+
+def test_cancelled_update_fails_the_task(fleet, ansible):
+    fleet.behaviour("prod", "general", cancel_next_update=True)
+    run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    assert run.failed, run
+    assert "Cancelled" in run.msg
+    assert run.result["update"]["status"] == "Cancelled"
+
+
+# -- refusals before any change --------------------------------------------------------------------------------
+
+REFUSALS = [
+    ("rollback-version", {"name": "current", "kubernetes_version": "1.30"}, "kubernetes_version 1.30 is older than"),
+    ("rollback-release", {"name": "current", "release_version": "1.31.4-20250203"}, "release_version 1.31.4-20250203 is older than"),
+    ("above-cluster", {"cluster_name": "edge", "name": "small", "kubernetes_version": "1.31"}, "newer than cluster edge's version 1.30"),
+    ("release-of-another-minor", {"name": "general", "release_version": "1.31.4-20250203"}, "belongs to Kubernetes 1.31"),
+    ("release-not-a-release", {"name": "general", "release_version": "1.31"}, "neither 'latest' nor an EKS AMI release version"),
+    ("malformed-version", {"name": "general", "kubernetes_version": "v1.31"}, "is not a Kubernetes minor version"),
+    ("unquoted-version", {"name": "general", "kubernetes_version": 1.3}, "Quote the value"),
+    ("template-name-and-id", {"name": "web", "launch_template": {"name": "web-nodes", "id": "lt-1", "version": 2}}, "mutually exclusive"),
+    ("template-version-malformed", {"name": "web", "launch_template": {"version": "newest"}}, "is not a launch template version"),
+    ("template-version-missing", {"name": "web", "launch_template": {"version": 99}}, "launch_template.version 99 cannot be used"),
+    ("foreign-template", {"name": "web", "launch_template": {"name": "other-nodes", "version": 1}}, "cannot be replaced"),
+    ("template-without-one", {"name": "general", "launch_template": {"version": "$Latest"}}, "created without a launch template"),
+    ("version-on-custom-ami", {"name": "custom", "kubernetes_version": "1.31"}, "custom AMI"),
+    ("release-on-custom-ami", {"name": "custom", "release_version": "latest"}, "custom AMI"),
+    ("nothing-on-custom-ami", {"name": "custom"}, "no latest EKS release"),
+    ("latest-unknown-on-windows", {"name": "windows"}, "no release is published"),
+    ("unknown-cluster", {"cluster_name": "nope", "name": "general"}, "No cluster found for name: nope"),
+    ("unknown-nodegroup", {"name": "nope"}, "No node group found for name: nope"),
+    ("zero-timeout", {"name": "general", "kubernetes_version": "1.31", "wait_timeout": 0}, "wait_timeout must be a positive number"),
+    ("negative-delay", {"name": "general", "kubernetes_version": "1.31", "wait_delay": -1}, "wait_delay must be a positive number"),
+]
+
+
+@pytest.mark.parametrize("args, expected", [case[1:] for case in REFUSALS], ids=[case[0] for case in REFUSALS])
+def test_refusals_name_the_problem_and_change_nothing(fleet, ansible, args, expected):
+    args = dict({"cluster_name": "prod"}, **args)
+    run = ansible.run(**args)
+    assert run.failed and not run.changed, run
+    assert expected in run.msg, run.msg
+    assert writes(fleet) == 0
+    assert not [entry for entry in fleet.requests() if not entry["operation"].startswith(("Describe", "Get", "List"))]
+
+
+# -- transient faults -------------------------------------------------------------------------------------------
+
+
+def test_throttling_and_server_errors_are_retried_and_start_one_update(fleet, ansible, eks):
+    fleet.add_fault(kind="throttle", service="eks", operation="DescribeNodegroup", count=2)
+    fleet.add_fault(kind="throttle", service="eks", operation="UpdateNodegroupVersion", count=3)
+    fleet.add_fault(kind="server_error", service="eks", operation="DescribeUpdate", count=2)
+    run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    assert not run.failed and run.changed, run
+    assert run.result["update"]["status"] == "Successful"
+    assert len(update_ids(eks, "general")) == 1
+    assert sum(1 for entry in fleet.requests() if entry.get("fault")) == 7
+
+
+def test_lost_response_to_the_update_call_yields_one_update(fleet, ansible, eks):
+    fleet.add_fault(kind="lose_response", service="eks", operation="UpdateNodegroupVersion", count=1)
+    run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    assert not run.failed and run.changed, run
+    assert writes(fleet) == 2  # the lost call and botocore's retry, with the same token
+    assert update_ids(eks, "general") == [run.result["update"]["id"]]
