@@ -70,9 +70,11 @@ def read_parameter(ssm, name):
 
 
 def resolve_launch_template_version(ec2, template, version):
-    """The version number (as a string) that ``version`` ($Latest, $Default, N) names in ``template``.
+    """The launch template version that ``version`` ($Latest, $Default, N) names in ``template``.
 
     ``template`` is the node group's launchTemplate (``id`` and/or ``name``).
+    Returns ``{"number": "3", "image_id": "ami-..." or None}``: the number as a
+    string, and the AMI the version names (a custom-AMI node group's release).
     """
     selector = {"LaunchTemplateId": template["id"]} if template.get("id") else {"LaunchTemplateName": template["name"]}
     try:
@@ -83,7 +85,7 @@ def resolve_launch_template_version(ec2, template, version):
         raise LookupFailed(e.response["Error"].get("Message") or "launch template version %s not found" % version)
     if not found:
         raise LookupFailed("launch template %s has no version %s" % (template.get("id") or template.get("name"), version))
-    return str(found[0]["VersionNumber"])
+    return {"number": str(found[0]["VersionNumber"]), "image_id": found[0].get("LaunchTemplateData", {}).get("ImageId")}
 
 
 def describe_update(eks, cluster_name, name, update_id):

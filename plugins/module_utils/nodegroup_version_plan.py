@@ -342,8 +342,9 @@ def plan_update(nodegroup, request, facts):
     """Decide, from the node group, the request and the looked-up facts.
 
     ``facts`` may hold ``cluster_version``, ``latest_release`` (with
-    ``latest_release_error`` when it could not be read) and
-    ``launch_template_version`` (the resolved number, as a string).
+    ``latest_release_error`` when it could not be read),
+    ``launch_template_version`` (the resolved number, as a string) and
+    ``launch_template_image_id`` (the AMI that version names, if any).
 
     The request names the whole target, not only what changes: without
     ``version`` UpdateNodegroupVersion moves a node group to the cluster's
@@ -376,6 +377,9 @@ def plan_update(nodegroup, request, facts):
         if resolved != before["launch_template_version"]:
             template_reference = _template_reference(nodegroup, template)
             after["launch_template_version"] = resolved
+            if nodegroup.get("amiType") == "CUSTOM" and facts.get("launch_template_image_id"):
+                # A custom-AMI node group's release version is its AMI id, which the template version names.
+                after["release_version"] = facts["launch_template_image_id"]
 
     if after == before:
         return Plan("none", before, after, reason=_already_there(nodegroup, request, facts))

@@ -221,6 +221,7 @@ update:
   description:
     - The update this run started or attached to, as C(DescribeUpdate) last reported it. Null when nothing was
       started or followed.
+    - In templates write C(result['update']); C(result.update) is the dictionary's own C(update) method.
     - In Jinja, read it as C(result["update"]), since C(result.update) is the dictionary's C(update) method.
   returned: always
   type: dict
@@ -396,9 +397,9 @@ class NodegroupVersionRun:
                 facts["latest_release_error"] = str(e)
         if lookups["launch_template_version"]:
             try:
-                facts["launch_template_version"] = api.resolve_launch_template_version(
-                    self.client("ec2"), nodegroup["launchTemplate"], lookups["launch_template_version"]
-                )
+                resolved = api.resolve_launch_template_version(self.client("ec2"), nodegroup["launchTemplate"], lookups["launch_template_version"])
+                facts["launch_template_version"] = resolved["number"]
+                facts["launch_template_image_id"] = resolved["image_id"]
             except api.LookupFailed as e:
                 self.fail(
                     "launch_template.version %s cannot be used: %s. Choose a version the launch template has."

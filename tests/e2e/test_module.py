@@ -18,7 +18,7 @@ FLEET = {
     "defaults": {"update_duration": 1},
     "launch_templates": [
         {"name": "web-nodes", "versions": 3, "default_version": 2},
-        {"name": "custom-nodes", "versions": 2, "image_id": "ami-0c0ffee0000000001"},
+        {"name": "custom-nodes", "versions": 2, "image_id": ["ami-0c0ffee0000000001", "ami-0c0ffee0000000002"]},
         {"name": "other-nodes", "versions": 1},
     ],
     "clusters": [
@@ -175,10 +175,17 @@ def test_launch_template_versions_are_resolved_before_comparing(fleet, ansible):
 
 
 def test_custom_ami_nodegroup_rolls_out_a_template_version(fleet, ansible):
-    run = ansible.run(cluster_name="prod", name="custom", launch_template={"version": "$Latest"}, wait_delay=1)
+    preview = ansible.run(cluster_name="prod", name="custom", launch_template={"version": "$Latest"}, check=True, diff=True)
+    assert not preview.failed and preview.changed, preview
+    # a custom AMI's release is the AMI id the template version names
+    assert preview.result["diff"]["after"] == {"version": "1.31", "release_version": "ami-0c0ffee0000000002", "launch_template_version": "2"}
+    assert "version" not in preview.result["request"]  # EKS refuses a version for custom AMIs
+
+    run = ansible.run(cluster_name="prod", name="custom", launch_template={"version": "$Latest"}, diff=True, wait_delay=1)
     assert not run.failed and run.changed, run
-    assert run.result["nodegroup"]["launch_template"]["version"] == "2"
     assert run.result["nodegroup"]["ami_type"] == "CUSTOM"
+    assert run.result["diff"]["after"] == preview.result["diff"]["after"]
+    assert run.result["nodegroup"]["release_version"] == "ami-0c0ffee0000000002"
 
 
 def test_wait_false_starts_and_reruns_attach_to_the_same_update(fleet, ansible, eks):

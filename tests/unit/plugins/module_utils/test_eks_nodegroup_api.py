@@ -95,8 +95,8 @@ def test_template_version_alias_resolves_to_its_number(stubbed):
     ec2, stub = stubbed("ec2")
     stub.add_response(
         "describe_launch_template_versions",
-        {"LaunchTemplateVersions": [{"VersionNumber": 7}]},
+        {"LaunchTemplateVersions": [{"VersionNumber": 7, "LaunchTemplateData": {"ImageId": "ami-0123"}}]},
         {"LaunchTemplateId": "lt-1", "Versions": ["$Latest"]},
     )
     with stub:
-        assert api.resolve_launch_template_version(ec2, {"id": "lt-1", "name": "web"}, "$Latest") == "7"
+        assert api.resolve_launch_template_version(ec2, {"id": "lt-1", "name": "web"}, "$Latest") == {"number": "7", "image_id": "ami-0123"}

@@ -370,6 +370,10 @@ def test_template_on_custom_ami_is_planned():
     plan = plan_for(custom_ami(), {"launch_template_version": "3"}, launch_template={"version": "$Latest"})
     # EKS refuses version and release for custom AMIs: the template alone is sent
     assert plan.request == {"clusterName": "prod", "nodegroupName": "general", "launchTemplate": {"id": TEMPLATE["id"], "version": "3"}}
+    assert plan.after["release_version"] == "ami-0c0ffee0000000001"  # the template names no other AMI
+    moved = plan_for(custom_ami(), {"launch_template_version": "3", "launch_template_image_id": "ami-0c0ffee0000000003"}, launch_template={"version": 3})
+    # a custom-AMI node group's release is the AMI its template version names
+    assert moved.after == {"version": "1.30", "release_version": "ami-0c0ffee0000000003", "launch_template_version": "3"}
     assert lookups_for(custom_ami(), launch_template={"version": "$Latest"})["release_parameter"] is None
 
 
