@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The demo: start the local EKS endpoint with demo/fleet.yml, run demo/upgrade-fleet.yml against it, stop it."""
+"""The demo: start the local EKS endpoint with localeks/fleets/demo.yml, run demo/upgrade-fleet.yml against it, stop it."""
 
 import os
 import subprocess
@@ -21,7 +21,7 @@ def link_collection():
 
 
 def start_endpoint(ready_file):
-    command = [sys.executable, "-m", "localeks", "serve", "--fleet", os.path.join(DEMO, "fleet.yml"), "--port", "0", "--ready-file", ready_file]
+    command = [sys.executable, "-m", "localeks", "serve", "--fleet", os.path.join(ROOT, "localeks", "fleets", "demo.yml"), "--port", "0", "--ready-file", ready_file]
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
