@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
 
-.PHONY: setup test unit endpoint e2e demo clean
+.PHONY: setup test sanity unit endpoint e2e demo clean
 
 $(STAMP): requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it, or run make PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -22,9 +22,14 @@ $(STAMP): requirements-dev.txt
 
 setup: $(STAMP)
 
-## Every test: planner and API units, the local EKS endpoint, the module end to end through ansible-playbook.
+## Every test: planner and API units, the local EKS endpoint, the module end to end through ansible-playbook;
+## then ansible-test sanity and units (every Python 3.9-3.13 the machine has).
 test: setup
 	$(BIN)/python -m pytest -n 2 -q tests
+	tests/ansible-test.sh $(BIN)
+
+sanity: setup
+	tests/ansible-test.sh $(BIN)
 
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit

@@ -3,6 +3,7 @@
 Under ``ansible-test`` (or with the collection installed) it already is, and this does nothing.
 """
 
+import importlib
 import os
 import sys
 
@@ -10,7 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(ROOT, ".tmp", "collections")
 
 try:
-    import ansible_collections.fleetops.eks  # noqa: F401
+    importlib.import_module("ansible_collections.fleetops.eks")
 except ImportError:
     link = os.path.join(COLLECTIONS, "ansible_collections", "fleetops", "eks")
     os.makedirs(os.path.dirname(link), exist_ok=True)
@@ -19,4 +20,4 @@ except ImportError:
     except FileExistsError:
         pass
     sys.path.insert(0, COLLECTIONS)
-    import ansible_collections.fleetops.eks  # noqa: F401
+    importlib.import_module("ansible_collections.fleetops.eks")
