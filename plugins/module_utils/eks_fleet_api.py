@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the fleetops.eks collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Thin EKS and SSM calls over a fleet, for eks_nodegroup_version_info.
+
+Same conventions as ``eks_nodegroup_api`` (whose describe functions the report
+also uses): each function makes its calls once, with amazon.aws's retry
+decorator, turns the errors it expects into ``eks_nodegroup_api``'s exceptions
+or into reasons, and decides no policy.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
+from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import AWS_RETRY
+from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import LookupFailed
+from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import NotFound
+from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import resolve_launch_template_version
+
+ACCESS_DENIED = ["AccessDeniedException", "AccessDenied"]
+
+
+def _unwrapped(client):
+    return getattr(client, "client", client)
+
+
+def list_clusters(eks):
+    """Every cluster name in the client's region (ListClusters, every page)."""
+
+    @AWS_RETRY
+    def pages():
+        paginator = _unwrapped(eks).get_paginator("list_clusters")
+        return paginator.paginate().build_full_result().get("clusters", [])
+
+    return pages()
+
+
+def list_nodegroups(eks, cluster_name):
+    """Every managed node group name of a cluster (ListNodegroups, every page)."""
+
+    @AWS_RETRY
+    def pages():
+        paginator = _unwrapped(eks).get_paginator("list_nodegroups")
+        return paginator.paginate(clusterName=cluster_name).build_full_result().get("nodegroups", [])
+
+    try:
+        return pages()
+    except is_boto3_error_code("ResourceNotFoundException") as e:
+        raise NotFound(e.response["Error"].get("Message") or "cluster %s not found" % cluster_name)
+
+
+def read_parameters(ssm, names):
+    """One GetParameters call for up to 10 names: ``(values, reasons)``, both keyed by name.
+
+    A name SSM does not know gets the reason "does not exist"; when the call is denied,
+    every name gets that reason. Other errors propagate.
+    """
+    try:
+        found = ssm.get_parameters(Names=list(names), aws_retry=True)
+    except is_boto3_error_code(ACCESS_DENIED):
+        reason = "reading SSM parameter %s was denied (the role needs ssm:GetParameters on it)"
+        return {}, dict((name, reason % name) for name in names)
+    values = dict((parameter["Name"], parameter["Value"]) for parameter in found.get("Parameters", []))
+    reasons = dict(
+        (name, "SSM parameter %s does not exist (no release is published for this AMI type and minor)" % name)
+        for name in found.get("InvalidParameters", [])
+    )
+    for name in names:
+        if name not in values and name not in reasons:
+            reasons[name] = "SSM parameter %s was not returned" % name
+    return values, reasons
+
+
+def latest_template_version(ec2, template):
+    """The number of the launch template's ``$Latest`` version (one DescribeLaunchTemplateVersions call).
+
+    LookupFailed when the template or the version cannot be read, or reading it is denied.
+    """
+    try:
+        return resolve_launch_template_version(ec2, template, "$Latest")["number"]
+    except is_boto3_error_code(["UnauthorizedOperation"] + ACCESS_DENIED):
+        raise LookupFailed(
+            "reading launch template %s was denied (the role needs ec2:DescribeLaunchTemplateVersions)"
+            % (template.get("id") or template.get("name"))
+        )

@@ -1,0 +1,299 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the fleetops.eks collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: eks_nodegroup_version_info
+short_description: Report the versions of Amazon EKS managed node groups and what is behind
+version_added: 1.1.0
+description:
+  - Reports, for every managed node group of one or more EKS clusters, its Kubernetes version, AMI release, AMI type
+    and launch template version next to its cluster's version, the latest AMI release AWS publishes for its AMI type
+    and minor, and its launch template's C($Latest) version; flags what is behind, names the update in progress, and
+    gives the M(fleetops.eks.eks_nodegroup_version) options that would bring it up to date.
+  - B(Read only.) It never changes anything; check mode is supported and does the same.
+  - B(Bounded calls.) C(ListClusters) (only without O(cluster_names)) and C(ListNodegroups) with every page,
+    C(DescribeCluster) once per cluster, C(DescribeNodegroup) once per node group, one SSM read per distinct
+    (Kubernetes minor, AMI family) public parameter, batched ten names to a C(GetParameters) call, one
+    C(DescribeLaunchTemplateVersions) per distinct launch template, and C(ListUpdates) plus C(DescribeUpdate) only for
+    node groups whose status is C(UPDATING). Fifty node groups of one minor and AMI type make one SSM call.
+  - The latest release is null, with a reason in RV(nodegroups[].latest_release_reason), when AWS publishes none
+    (custom AMIs, Windows, AMI types without a parameter), when the parameter does not exist, or when reading it is
+    denied. The report goes on; only EKS errors fail the task.
+author:
+  - fleetops.eks contributors (@fleetops)
+options:
+  cluster_names:
+    description:
+      - Names of the clusters to report on.
+      - By default, every cluster of the region (C(ListClusters)).
+      - A named cluster that does not exist fails the task.
+    type: list
+    elements: str
+    aliases: ['clusters']
+  nodegroup_names:
+    description:
+      - Report only the node groups with these names (in any of the clusters). By default, all of them.
+    type: list
+    elements: str
+notes:
+  - Check mode is supported; the module never changes anything.
+  - IAM permissions used are C(eks:ListClusters) (without O(cluster_names)), C(eks:DescribeCluster),
+    C(eks:ListNodegroups), C(eks:DescribeNodegroup), C(eks:ListUpdates) and C(eks:DescribeUpdate),
+    C(ssm:GetParameters) on the C(/aws/service/...) public parameters, and C(ec2:DescribeLaunchTemplateVersions).
+  - The module is in the C(fleetops.eks.aws) action group, which extends C(amazon.aws.aws).
+  - The P(fleetops.eks.nodegroup_upgrade#role) role upgrades, in parallel, everything this report says is behind.
+seealso:
+  - module: fleetops.eks.eks_nodegroup_version
+  - name: Retrieving Amazon EKS optimized AMI release versions
+    description: The SSM public parameters the latest releases come from.
+    link: https://docs.aws.amazon.com/eks/latest/userguide/retrieve-ami-id.html
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Report every node group of the region
+  fleetops.eks.eks_nodegroup_version_info:
+  register: report
+
+- name: Name the node groups that are behind
+  ansible.builtin.debug:
+    msg: "{{ report.nodegroups | selectattr('behind') | map(attribute='name') | list }}"
+
+- name: Report two clusters' general node groups only
+  fleetops.eks.eks_nodegroup_version_info:
+    cluster_names: [prod, staging]
+    nodegroup_names: [general]
+  register: report
+
+- name: Fail when a node group is a Kubernetes minor behind its cluster
+  ansible.builtin.assert:
+    that: report.summary.kubernetes_behind == 0
+    fail_msg: "{{ report.nodegroups | selectattr('kubernetes_behind') | map(attribute='name') | list }} are behind"
+
+- name: Bring each node group that is behind up to date, one at a time
+  fleetops.eks.eks_nodegroup_version:
+    cluster_name: "{{ item.cluster }}"
+    name: "{{ item.name }}"
+    kubernetes_version: "{{ item.upgrade.kubernetes_version | default(omit) }}"
+    release_version: "{{ item.upgrade.release_version | default(omit) }}"
+    launch_template: "{{ item.upgrade.launch_template | default(omit) }}"
+  loop: "{{ report.nodegroups | selectattr('upgrade') | list }}"
+  loop_control:
+    label: "{{ item.cluster }}/{{ item.name }}"
+"""
+
+RETURN = r"""
+nodegroups:
+  description: One entry per managed node group, by cluster (in the order of O(cluster_names) or C(ListClusters)) and
+    node group name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    cluster:
+      description: The cluster's name.
+      type: str
+      sample: prod
+    name:
+      description: The node group's name.
+      type: str
+      sample: general
+    status:
+      description: The node group's status.
+      type: str
+      sample: ACTIVE
+    kubernetes_version:
+      description: The node group's Kubernetes version.
+      type: str
+      sample: "1.30"
+    release_version:
+      description: The node group's AMI release version (the AMI id of a custom AMI).
+      type: str
+      sample: "1.30.4-20241024"
+    ami_type:
+      description: The node group's AMI type.
+      type: str
+      sample: AL2023_x86_64_STANDARD
+    launch_template:
+      description: The node group's launch template C(name), C(id) and C(version); null without one.
+      type: dict
+      sample: {"name": "web-nodes", "id": "lt-0123456789abcdef0", "version": "1"}
+    cluster_version:
+      description: The cluster's Kubernetes version.
+      type: str
+      sample: "1.31"
+    release_parameter:
+      description: The SSM public parameter naming the latest release for the AMI type and minor; null when there is none.
+      type: str
+      sample: /aws/service/eks/optimized-ami/1.30/amazon-linux-2023/x86_64/standard/recommended/release_version
+    latest_release:
+      description: The latest release for the node group's AMI type and Kubernetes minor; null when unknown.
+      type: str
+      sample: "1.30.11-20250403"
+    latest_release_reason:
+      description: Why RV(nodegroups[].latest_release) is null (custom AMI, Windows, missing parameter, access denied);
+        null when it is known.
+      type: str
+      sample: "custom AMI: the release is the AMI of the launch template version; AWS publishes no release for it"
+    launch_template_latest_version:
+      description: The version number of the launch template's C($Latest) version; null without a launch template or
+        when it cannot be read.
+      type: str
+      sample: "3"
+    launch_template_latest_reason:
+      description: Why RV(nodegroups[].launch_template_latest_version) is null; null when it is known.
+      type: str
+    kubernetes_behind:
+      description: The node group's Kubernetes minor is older than the cluster's.
+      type: bool
+    release_behind:
+      description: The latest release is newer than the node group's (as release versions are ordered); false when the
+        latest release is unknown or not comparable.
+      type: bool
+    template_behind:
+      description: The node group runs an older version of its launch template than C($Latest).
+      type: bool
+    behind:
+      description: Any of RV(nodegroups[].kubernetes_behind), RV(nodegroups[].release_behind) and
+        RV(nodegroups[].template_behind).
+      type: bool
+    update_in_progress:
+      description: The node group's update that is C(InProgress) (C(id), C(type), C(status)); null when there is none.
+      type: dict
+      sample: {"id": "c0ffee00-1234-5678-9abc-def012345678", "type": "VersionUpdate", "status": "InProgress"}
+    upgrade:
+      description:
+        - The M(fleetops.eks.eks_nodegroup_version) options that bring the node group up to date, with the exact
+          values of this report (C(kubernetes_version), C(release_version), C(launch_template.version)); null when
+          nothing is behind or the module cannot move the node group (see RV(nodegroups[].upgrade_reason)).
+        - A node group a minor behind gets C(kubernetes_version) alone, which comes with the new minor's latest release.
+      type: dict
+      sample: {"kubernetes_version": "1.31", "launch_template": {"version": "3"}}
+    upgrade_reason:
+      description: Why RV(nodegroups[].upgrade) is null.
+      type: str
+      sample: up to date
+clusters:
+  description: The clusters reported on.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The cluster's name.
+      type: str
+    version:
+      description: The cluster's Kubernetes version.
+      type: str
+    nodegroups:
+      description: How many of its node groups are reported.
+      type: int
+summary:
+  description: Counts over RV(nodegroups).
+  returned: always
+  type: dict
+  sample: {"clusters": 2, "nodegroups": 7, "behind": 4, "kubernetes_behind": 1, "release_behind": 2,
+           "template_behind": 1, "update_in_progress": 0, "upgradable": 4}
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.fleetops.eks.plugins.module_utils import eks_fleet_api as fleet_api
+from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
+from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_report as report
+
+
+class Report:
+    """One run: list and describe, read each shared fact once, then build the report."""
+
+    def __init__(self, module):
+        self.module = module
+        self.clients = {}
+
+    def client(self, service):
+        if service not in self.clients:
+            self.clients[service] = self.module.client(service, retry_decorator=api.AWS_RETRY)
+        return self.clients[service]
+
+    def nodegroups(self, cluster):
+        found = []
+        for name in report.select_nodegroups(fleet_api.list_nodegroups(self.client("eks"), cluster), self.module.params["nodegroup_names"]):
+            try:
+                found.append(api.describe_nodegroup(self.client("eks"), cluster, name))
+            except api.NotFound:
+                pass  # deleted between ListNodegroups and DescribeNodegroup: no longer part of the fleet
+        return found
+
+    def releases(self, nodegroups):
+        values, reasons = {}, {}
+        for names in report.batches(report.release_parameters(nodegroups)):
+            found, missing = fleet_api.read_parameters(self.client("ssm"), names)
+            values.update(found)
+            reasons.update(missing)
+        return values, reasons
+
+    def templates(self, nodegroups):
+        versions, reasons = {}, {}
+        for key, template in report.launch_templates(nodegroups).items():
+            try:
+                versions[key] = fleet_api.latest_template_version(self.client("ec2"), template)
+            except api.LookupFailed as e:
+                reasons[key] = str(e)
+        return versions, reasons
+
+    def run(self):
+        names = self.module.params["cluster_names"]
+        if names is None:
+            names = fleet_api.list_clusters(self.client("eks"))
+        clusters, nodegroups = [], []
+        for name in names:
+            try:
+                version = api.describe_cluster_version(self.client("eks"), name)
+                found = self.nodegroups(name)
+            except api.NotFound as e:
+                self.module.fail_json(msg="%s. Check cluster_names and the region." % str(e).rstrip("."))
+            clusters.append(dict(name=name, version=version, nodegroups=len(found)))
+            nodegroups.extend((version, nodegroup) for nodegroup in found)
+
+        described = [nodegroup for dummy, nodegroup in nodegroups]
+        releases, release_reasons = self.releases(described)
+        templates, template_reasons = self.templates(described)
+        entries = []
+        for cluster_version, nodegroup in nodegroups:
+            update = None
+            if nodegroup.get("status") == "UPDATING":
+                update = api.find_update_in_progress(self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"])
+            entries.append(report.report_entry(nodegroup, cluster_version, releases, release_reasons, templates, template_reasons, update))
+        self.module.exit_json(changed=False, nodegroups=entries, clusters=clusters, summary=report.summarize(entries))
+
+
+def main():
+    argument_spec = dict(
+        cluster_names=dict(type="list", elements="str", aliases=["clusters"]),
+        nodegroup_names=dict(type="list", elements="str"),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        Report(module).run()
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Could not report on the node groups")
+
+
+if __name__ == "__main__":
+    main()
