@@ -403,7 +403,7 @@ class NodegroupVersionRun:
             except api.LookupFailed as e:
                 self.fail(
                     "launch_template.version %s cannot be used: %s. Choose a version the launch template has."
-                    % (lookups["launch_template_version"], e)
+                    % (lookups["launch_template_version"], str(e).rstrip("."))
                 )
         return facts
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import boto3
 import pytest
 import yaml
 
@@ -71,28 +72,36 @@ class Ansible:
         self.endpoint_url = endpoint_url
         self.workdir = workdir
         self.runs = 0
+        self.last = None
 
     def env(self, extra=None):
+        """The environment of a run; ``extra`` values of None remove a variable."""
         env = dict((key, value) for key, value in os.environ.items() if not key.startswith(("AWS_", "ANSIBLE_")))
         env.update(CREDENTIALS)
         env.update(
+            # No instance metadata look-ups: this is not an EC2 instance, and nothing may leave the machine.
+            AWS_EC2_METADATA_DISABLED="true",
             ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
             ANSIBLE_LOCALHOST_WARNING="False",
             ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
             ANSIBLE_NOCOLOR="True",
             ANSIBLE_RETRY_FILES_ENABLED="False",
         )
-        env.update(extra or {})
+        for key, value in (extra or {}).items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
         return env
 
-    def playbook(self, tasks, defaults=None):
-        """Write a playbook of ``tasks`` on localhost, with group/fleetops.eks.aws pointed at the endpoint."""
+    def playbook(self, tasks, defaults=None, hosts="localhost"):
+        """Write a playbook of ``tasks`` on local hosts, with group/fleetops.eks.aws pointed at the endpoint."""
         self.runs += 1
         group = {"region": REGION, "endpoint_url": self.endpoint_url}
         group.update(defaults or {})
         play = {
             "name": "e2e",
-            "hosts": "localhost",
+            "hosts": hosts,
             "connection": "local",
             "gather_facts": False,
             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
@@ -104,8 +113,10 @@ class Ansible:
             yaml.safe_dump([play], handle, sort_keys=False)
         return path
 
-    def run_playbook(self, path, env=None, verbosity=0, timeout=300):
-        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", path]
+    def run_playbook(self, path, env=None, verbosity=0, timeout=300, inventory="localhost,", forks=None):
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, path]
+        if forks:
+            command += ["--forks", str(forks)]
         if verbosity:
             command.append("-" + "v" * verbosity)
         done = subprocess.run(command, env=self.env(env), cwd=self.workdir, capture_output=True, text=True, timeout=timeout)
@@ -129,9 +140,100 @@ class Ansible:
         if not os.path.exists(out):
             raise AssertionError("the playbook did not run its task:\n" + output)
         with open(out) as handle:
-            return Run(json.load(handle), output, rc)
+            self.last = Run(json.load(handle), output, rc)
+        return self.last
 
 
 @pytest.fixture
 def ansible(endpoint, tmp_path):
     return Ansible(endpoint.url, str(tmp_path))
+
+
+# -- the reliability matrix ----------------------------------------------------------------------------
+#
+# Tests marked ``@pytest.mark.reliability(kind, expected, updates=N)`` are cases of the matrix printed by
+# scripts/reliability_matrix.py. After each, the version updates the endpoint really started are counted:
+# a case that started more or fewer than N fails ("nothing lost, nothing doubled"). With
+# FLEETOPS_RELIABILITY_MATRIX set to a file, each case appends a JSON row: case, kind, expected, observed,
+# updates intended and started, passed.
+
+MATRIX_FILE = os.environ.get("FLEETOPS_RELIABILITY_MATRIX")
+FAILED = pytest.StashKey()
+ROW = pytest.StashKey()
+OBSERVED = pytest.StashKey()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "reliability(kind, expected, updates=0): a case of the reliability matrix")
+
+
+def version_updates_started(url):
+    """Every VersionUpdate the endpoint has, over all clusters and node groups."""
+    eks = boto3.client(
+        "eks",
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    started = 0
+    for cluster in eks.list_clusters()["clusters"]:
+        for nodegroup in eks.list_nodegroups(clusterName=cluster)["nodegroups"]:
+            for update_id in eks.list_updates(name=cluster, nodegroupName=nodegroup)["updateIds"]:
+                update = eks.describe_update(name=cluster, nodegroupName=nodegroup, updateId=update_id)["update"]
+                started += update["type"] == "VersionUpdate"
+    return started
+
+
+def _observed(run):
+    if run is None:
+        return "-"
+    state = "failed" if run.failed else ("changed" if run.changed else "ok")
+    msg = " ".join(str(run.msg).split())
+    return "%s: %s" % (state, msg if len(msg) <= 160 else msg[:157] + "...")
+
+
+@pytest.fixture
+def observe(request):
+    """Say what a matrix case observed, where the last run's result does not tell it all."""
+
+    def record(text):
+        request.node.stash[OBSERVED] = text
+
+    return record
+
+
+@pytest.fixture(autouse=True)
+def reliability_case(request):
+    marker = request.node.get_closest_marker("reliability")
+    yield
+    if marker is None:
+        return
+    kind, expected = marker.args
+    intended = marker.kwargs.get("updates", 0)
+    endpoint = request.getfixturevalue("endpoint")
+    started = version_updates_started(endpoint.url)
+    ansible = request.node.funcargs.get("ansible")
+    observed = request.node.stash.get(OBSERVED, None) or _observed(getattr(ansible, "last", None))
+    request.node.stash[ROW] = {
+        "case": request.node.name.replace("test_", "", 1),
+        "kind": kind,
+        "expected": expected,
+        "observed": observed,
+        "updates_intended": intended,
+        "updates_started": started,
+    }
+    if intended is not None:
+        assert started == intended, "%d version update(s) started, %d intended" % (started, intended)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        item.stash[FAILED] = True
+    if report.when == "teardown" and MATRIX_FILE and ROW in item.stash:
+        row = dict(item.stash[ROW], passed=not item.stash.get(FAILED, False))
+        with open(MATRIX_FILE, "a") as handle:
+            handle.write(json.dumps(row) + "\n")

@@ -81,6 +81,7 @@ def update_ids(eks, name, cluster="prod"):
 # -- upgrades and idempotence --------------------------------------------------------------------
 
 
+@pytest.mark.reliability('behaviour', 'upgrade waits to Successful; a re-run is changed=false with 1 EKS read', updates=1)
 def test_kubernetes_version_upgrade_waits_for_success_and_reruns_as_noop(fleet, ansible, eks):
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert not run.failed, run
@@ -102,6 +103,7 @@ def test_kubernetes_version_upgrade_waits_for_success_and_reruns_as_noop(fleet, 
     assert calls(fleet) == [("eks", "DescribeNodegroup")]
 
 
+@pytest.mark.reliability('behaviour', 'check mode sends nothing and predicts the exact request (token included) a real run sends', updates=1)
 def test_check_mode_predicts_the_exact_request_and_sends_nothing(fleet, ansible, eks):
     preview = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", check=True, diff=True)
     assert not preview.failed and preview.changed, preview
@@ -188,6 +190,7 @@ def test_custom_ami_nodegroup_rolls_out_a_template_version(fleet, ansible):
     assert run.result["nodegroup"]["release_version"] == "ami-0c0ffee0000000002"
 
 
+@pytest.mark.reliability('fault', 'runs while an update to the same target is in flight attach to it; never a second update', updates=1)
 def test_wait_false_starts_and_reruns_attach_to_the_same_update(fleet, ansible, eks):
     fleet.behaviour("prod", "general", update_duration=20)
     started = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait=False)
@@ -208,6 +211,7 @@ def test_wait_false_starts_and_reruns_attach_to_the_same_update(fleet, ansible, 
     assert update_ids(eks, "general") == [update_id]
 
 
+@pytest.mark.reliability('fault', 'wait times out: fails with update id and status; a re-run resumes the same update', updates=1)
 def test_timeout_reports_the_update_and_a_rerun_resumes_it(fleet, ansible, eks):
     fleet.behaviour("prod", "general", update_duration=12)
     first = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_timeout=2, wait_delay=1)
@@ -224,6 +228,7 @@ def test_timeout_reports_the_update_and_a_rerun_resumes_it(fleet, ansible, eks):
     assert update_ids(eks, "general") == [update_id]
 
 
+@pytest.mark.reliability('fault', 'config update in flight: wait=false fails naming it; wait=true waits, then updates', updates=1)
 def test_another_update_in_flight_fails_without_wait_and_is_waited_for_with_it(fleet, ansible, eks):
     fleet.behaviour("prod", "general", update_duration=10)
     config = eks.update_nodegroup_config(clusterName="prod", nodegroupName="general", scalingConfig={"desiredSize": 3})["update"]
@@ -245,6 +250,7 @@ def test_another_update_in_flight_fails_without_wait_and_is_waited_for_with_it(f
 # -- failed and cancelled updates ------------------------------------------------------------------------
 
 
+@pytest.mark.reliability('fault', 'PodEvictionFailure: fails with code, message, nodes; a forced re-run starts a new update', updates=2)
 def test_failed_update_reports_every_error_and_a_rerun_starts_a_new_update(fleet, ansible, eks):
     nodes = ["ip-10-0-1-17.ec2.internal", "ip-10-0-2-33.ec2.internal"]
     message = "Reached max retries while trying to evict pods from nodes in node group general"
@@ -266,12 +272,14 @@ def test_failed_update_reports_every_error_and_a_rerun_starts_a_new_update(fleet
     assert len(update_ids(eks, "general")) == 2
 
 
+@pytest.mark.reliability('fault', 'force=true: the PDB eviction failure does not happen; success', updates=1)
 def test_force_prevents_a_pod_eviction_failure(fleet, ansible):
     fleet.behaviour("prod", "general", fail_next_update={"error_code": "PodEvictionFailure", "unless_force": True})
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", force=True, wait_delay=1)
     assert not run.failed and run.changed, run
 
 
+@pytest.mark.reliability('fault', 'cancelled update: the task fails saying Cancelled', updates=1)
 def test_cancelled_update_fails_the_task(fleet, ansible):
     fleet.behaviour("prod", "general", cancel_next_update=True)
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
@@ -306,7 +314,10 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("args, expected", [case[1:] for case in REFUSALS], ids=[case[0] for case in REFUSALS])
+@pytest.mark.parametrize(
+    "args, expected",
+    [pytest.param(args, expected, id=case, marks=pytest.mark.reliability("bad input", 'refused: "%s"; 0 mutating calls' % expected)) for case, args, expected in REFUSALS],
+)
 def test_refusals_name_the_problem_and_change_nothing(fleet, ansible, args, expected):
     args = dict({"cluster_name": "prod"}, **args)
     run = ansible.run(**args)
@@ -319,6 +330,7 @@ def test_refusals_name_the_problem_and_change_nothing(fleet, ansible, args, expe
 # -- transient faults -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.reliability('fault', 'throttling on read and start, 500 during the wait: retried; one update', updates=1)
 def test_throttling_and_server_errors_are_retried_and_start_one_update(fleet, ansible, eks):
     fleet.add_fault(kind="throttle", service="eks", operation="DescribeNodegroup", count=2)
     fleet.add_fault(kind="throttle", service="eks", operation="UpdateNodegroupVersion", count=3)
@@ -330,6 +342,7 @@ def test_throttling_and_server_errors_are_retried_and_start_one_update(fleet, an
     assert sum(1 for entry in fleet.requests() if entry.get("fault")) == 7
 
 
+@pytest.mark.reliability('fault', 'lost response to UpdateNodegroupVersion: botocore retries with the same token; one update', updates=1)
 def test_lost_response_to_the_update_call_yields_one_update(fleet, ansible, eks):
     fleet.add_fault(kind="lose_response", service="eks", operation="UpdateNodegroupVersion", count=1)
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
