@@ -476,7 +476,7 @@ class NodegroupVersionRun:
             self.finish(
                 True,
                 "Would wait for update %s to end, then update %s: %s." % (what, self._name(), plan.reason),
-                plan, nodegroup, update=other, request=plan.request,
+                plan, nodegroup, request=plan.request,
             )
         outcome, seen = api.wait_for_update(
             self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"], other["id"], self.remaining(), self.params["wait_delay"]
