@@ -349,3 +349,14 @@ def test_lost_response_to_the_update_call_yields_one_update(fleet, ansible, eks)
     assert not run.failed and run.changed, run
     assert writes(fleet) == 2  # the lost call and botocore's retry, with the same token
     assert update_ids(eks, "general") == [run.result["update"]["id"]]
+
+
+def test_check_mode_with_another_update_in_flight_says_it_would_wait(fleet, ansible, eks):
+    fleet.behaviour("prod", "general", update_duration=30)
+    config = eks.update_nodegroup_config(clusterName="prod", nodegroupName="general", scalingConfig={"desiredSize": 3})["update"]
+    preview = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", check=True)
+    assert not preview.failed and preview.changed, preview
+    assert "Would wait for update ConfigUpdate %s" % config["id"] in preview.msg
+    assert preview.result["update"] is None
+    assert preview.result["request"]["version"] == "1.31"
+    assert writes(fleet) == 0
