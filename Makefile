@@ -6,11 +6,15 @@ SHELL := /bin/bash
 PYTHON ?= $(shell for p in python3.12 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
 
+# Python 3.11 for the oldest supported ansible-core (2.19) with amazon.aws 10.
+PYTHON311 ?= $(shell for p in python3.11 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.11*/bin/python3.11; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null && { echo "$$p"; break; }; done)
+
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
 
-.PHONY: setup test sanity unit endpoint e2e demo clean
+.PHONY: setup test sanity compat unit endpoint e2e demo clean
 
 $(STAMP): requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it, or run make PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -22,11 +26,27 @@ $(STAMP): requirements-dev.txt
 
 setup: $(STAMP)
 
+COMPAT_VENV := .venv-ansible-2.19
+COMPAT_STAMP := $(COMPAT_VENV)/.installed-$(shell cksum < tests/requirements-ansible-2.19.txt | cut -d' ' -f1)
+
+$(COMPAT_STAMP): tests/requirements-ansible-2.19.txt
+	@test -n "$(PYTHON311)" || { echo "Python 3.11 not found: install it, or run make PYTHON311=/path/to/python3.11" >&2; exit 1; }
+	rm -rf $(COMPAT_VENV)
+	$(PYTHON311) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COMPAT_VENV)/bin/python -m pip install --quiet -r tests/requirements-ansible-2.19.txt
+	touch $@
+
+## ansible-test sanity and units with the oldest supported ansible-core (2.19) and amazon.aws (10.x).
+compat: $(COMPAT_STAMP)
+	TEST_PYTHONS=3.11 tests/ansible-test.sh $(COMPAT_VENV)/bin
+
 ## Every test: planner and API units, the local EKS endpoint, the module end to end through ansible-playbook;
 ## then ansible-test sanity and units (every Python 3.9-3.13 the machine has).
 test: setup
 	$(BIN)/python -m pytest -n 2 -q tests
 	tests/ansible-test.sh $(BIN)
+	$(MAKE) compat
 
 sanity: setup
 	tests/ansible-test.sh $(BIN)
@@ -45,4 +65,4 @@ demo: setup
 	$(BIN)/python demo/run.py
 
 clean:
-	rm -rf $(VENV) .tmp .pytest_cache
+	rm -rf $(VENV) $(COMPAT_VENV) .tmp .pytest_cache

@@ -63,7 +63,7 @@ rm -rf "$DEST"
 mkdir -p "$DEST"
 # Collection content only: what galaxy.yml's build_ignore leaves out is left out here too.
 git ls-files -z --cached --others --exclude-standard \
-    | grep -zEv '^(\.ci|\.venv|\.tmp|\.pytest_cache|benchmarks|demo|localeks|tests/localeks|tests/e2e|tests/output)(/|$)' \
+    | grep -zEv '^(\.ci|\.venv|\.venv-ansible-2\.19|\.tmp|\.pytest_cache|benchmarks|demo|scripts|localeks|tests/localeks|tests/e2e|tests/output)(/|$)' \
     | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
     | tar --null -T - -cf - \
     | tar -xf - -C "$DEST"
