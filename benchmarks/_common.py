@@ -73,7 +73,9 @@ def tool(name):
 
 def base_env(extra=None):
     """The environment every measured process gets: credentials, no AWS config files, no IMDS."""
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_")) and k != "PYTHONPATH")
+    # PYTHONDONTWRITEBYTECODE would make every run recompile the checkout's files, as no installed collection does.
+    dropped = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_")) and k not in dropped)
     env.update(CREDENTIALS)
     env.update(
         AWS_DEFAULT_REGION=REGION,
