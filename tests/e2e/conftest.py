@@ -41,6 +41,32 @@ def control(endpoint):
     return endpoint.control
 
 
+@pytest.fixture
+def fleet(control):
+    """The endpoint seeded with tests/e2e/fleets.py's FLEET, its request log empty."""
+    from fleets import FLEET
+
+    control.load_fleet(FLEET)
+    control.clear_requests()
+    return control
+
+
+def eks_client(url):
+    return boto3.client(
+        "eks",
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+@pytest.fixture
+def eks(endpoint):
+    """A boto3 EKS client of the endpoint, for what a test does or checks beside the module."""
+    return eks_client(endpoint.url)
+
+
 class Run:
     """One ansible-playbook run of one task: its registered result, output and exit code."""
 
@@ -169,13 +195,7 @@ def pytest_configure(config):
 
 def version_updates_started(url):
     """Every VersionUpdate the endpoint has, over all clusters and node groups."""
-    eks = boto3.client(
-        "eks",
-        region_name=REGION,
-        endpoint_url=url,
-        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
+    eks = eks_client(url)
     started = 0
     for cluster in eks.list_clusters()["clusters"]:
         for nodegroup in eks.list_nodegroups(clusterName=cluster)["nodegroups"]:

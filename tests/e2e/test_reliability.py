@@ -10,31 +10,11 @@ import json
 import threading
 import time
 
-import boto3
 import pytest
 
-from conftest import CREDENTIALS, REGION
-from test_module import FLEET
+from conftest import CREDENTIALS
 
 reliability = pytest.mark.reliability
-
-
-@pytest.fixture
-def fleet(control):
-    control.load_fleet(FLEET)
-    control.clear_requests()
-    return control
-
-
-@pytest.fixture
-def eks(endpoint):
-    return boto3.client(
-        "eks",
-        region_name=REGION,
-        endpoint_url=endpoint.url,
-        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def in_background(call, **kwargs):
