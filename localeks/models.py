@@ -365,7 +365,7 @@ class LocalEKSBackend(EKSBackend):
                 raise InvalidParameterException(
                     message=self._unknown_release_msg(release_version, version, ami_type)
                 )
-        return super().create_nodegroup(
+        nodegroup = super().create_nodegroup(
             cluster_name=cluster_name,
             node_role=node_role,
             nodegroup_name=nodegroup_name,
@@ -376,6 +376,10 @@ class LocalEKSBackend(EKSBackend):
             release_version=release_version,
             **kwargs,
         )
+        if nodegroup.update_config is None:
+            # EKS always describes a node group's update config; its default is one node at a time.
+            nodegroup.update_config = {"maxUnavailable": 1}
+        return nodegroup
 
     def delete_nodegroup(self, cluster_name: str, nodegroup_name: str) -> Nodegroup:
         nodegroup = super().delete_nodegroup(cluster_name, nodegroup_name)

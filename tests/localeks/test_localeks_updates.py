@@ -16,6 +16,7 @@ def test_describe_nodegroup_looks_like_eks(eks: Any) -> None:
     assert general["amiType"] == "AL2023_x86_64_STANDARD"
     assert general["status"] == "ACTIVE"
     assert "launchTemplate" not in general
+    assert general["updateConfig"] == {"maxUnavailable": 1}  # EKS's default, always described
 
     web = nodegroup(eks, "web")
     assert web["launchTemplate"]["name"] == "web-nodes"
