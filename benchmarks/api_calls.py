@@ -10,7 +10,7 @@ Targets (reads a decision needs, then the write and the wait):
               (+ DescribeCluster when the Kubernetes version changes: it must not pass the cluster's);
               0 writes.
   upgrade     those reads + 1 UpdateNodegroupVersion + DescribeUpdate polls + 1 final DescribeNodegroup,
-              i.e. the issue's "2 + polls + 1" plus the lookups; polls at most ceil(D / wait_delay) + 1
+              i.e. the issue's "2 + polls + 1" plus the lookups; polls at most ceil(D / wait_delay)
               for an update lasting D seconds (a poll right after the start, then one per delay).
 """
 
@@ -50,7 +50,7 @@ def run(ctx):
          "Target EKS/SSM/EC2/writes", "Meets target", "Calls in order"],
     )
     failures = []
-    max_polls = int(math.ceil(UPDATE_DURATION / WAIT_DELAY)) + 1
+    max_polls = int(math.ceil(UPDATE_DURATION / WAIT_DELAY)) + 1  # + 1: each poll also takes time, the last may fall past D
     for scenario, noop_group, move_group, target_args, noop_reads, decision in SCENARIOS:
         for mode in ("no-op", "check mode", "upgrade + wait"):
             control.load_fleet(FLEET)

@@ -1,12 +1,12 @@
 """A model of fixed-delay polling for real node group updates lasting 10 to 60 minutes.
 
-The module polls DescribeUpdate right after UpdateNodegroupVersion returns, then sleeps
-``wait_delay`` seconds after each poll (``eks_nodegroup_api.wait_for_update``). With a call
-latency ``c``, poll k is sent at k * (delay + c); the end of an update lasting D seconds is
-seen by the first poll sent at or after D, and reported one latency later. So:
+UpdateNodegroupVersion's response already says InProgress, so the module sleeps ``wait_delay``
+seconds before its first DescribeUpdate and after each one (``eks_nodegroup_api.wait_for_update``).
+With a call latency ``c``, poll k (k >= 1) is sent at k * (delay + c); the end of an update lasting
+D seconds is seen by the first poll sent at or after D, and reported one latency later. So:
 
   detection lag  = (first k * (delay + c) >= D) - D + c        in [c, delay + 2c)
-  DescribeUpdate = that k + 1 calls; the whole run adds DescribeNodegroup, UpdateNodegroupVersion
+  DescribeUpdate = that k calls; the whole run adds DescribeNodegroup, UpdateNodegroupVersion
                    and the final DescribeNodegroup (plus the lookups of the scenario).
 
 Durations are swept on a 0.1 s grid over [10 min, 60 min], i.e. every phase of the update's end
@@ -27,7 +27,7 @@ def simulate(delay, duration, latency=LATENCY):
     period = delay + latency
     k = int(math.ceil(duration / period - 1e-12))
     lag = k * period - duration + latency
-    return lag, k + 1
+    return lag, k
 
 
 def sweep(delay, latency=LATENCY, step=0.1):

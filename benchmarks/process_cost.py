@@ -27,7 +27,6 @@ import sys
 from _common import BENCH, FLEET, MODULE, Table, base_env, by_service, median, module_args_file, module_command, module_env, timed
 
 COMMUNITY = "community.aws.eks_nodegroup"
-SHIMS = os.path.join(BENCH, "shims")
 
 SCENARIOS = [
     ("launch template bump", "web", True),
@@ -72,19 +71,18 @@ def _calls(log):
 def methods(ctx, group, aws):
     """(label, [commands], env, needs a fleet reset) for one scenario."""
     url = ctx.url
-    shim_env = {"PYTHONPATH": SHIMS}
     fleetops_pb, _ = ctx.playbooks.write(MODULE, module_args(group), save=False)
     community_pb, _ = ctx.playbooks.write(COMMUNITY, community_args(group), save=False)
     ctx.control.load_fleet(FLEET)
     fleetops_z = ctx.playbooks.ansiballz(MODULE, module_args(group), "fleetops-" + group)
     ctx.control.load_fleet(FLEET)
-    community_z = ctx.playbooks.ansiballz(COMMUNITY, community_args(group), "community-" + group, env=shim_env)
+    community_z = ctx.playbooks.ansiballz(COMMUNITY, community_args(group), "community-" + group)
     args_file = module_args_file(ctx.workdir, group, dict(module_args(group), region="us-east-1", endpoint_url=url))
     out = [
         ("ansible-playbook, fleetops", [ctx.playbooks.command(fleetops_pb)], base_env()),
-        ("ansible-playbook, community.aws", [ctx.playbooks.command(community_pb)], base_env(shim_env)),
+        ("ansible-playbook, community.aws", [ctx.playbooks.command(community_pb)], base_env()),
         ("AnsiballZ, fleetops (module process)", [[sys.executable, fleetops_z]], base_env()),
-        ("AnsiballZ, community.aws (module process)", [[sys.executable, community_z]], base_env(shim_env)),
+        ("AnsiballZ, community.aws (module process)", [[sys.executable, community_z]], base_env()),
         ("python -m, fleetops (module process)", [module_command(args_file)], module_env()),
         ("bare boto3 script", [[sys.executable, os.path.join(BENCH, "bare_boto3.py"), url, "prod", group, "3"]], base_env()),
     ]
@@ -155,8 +153,6 @@ def run(ctx):
                 module_ratio, median(cpu_ratios["AnsiballZ, fleetops (module process)"]), verdict),
             "Ratios: each run's time over the bare boto3 script's time in the same round, median over rounds.",
             "CPU = user + system time of the process and its children (the controller's workers included for ansible-playbook).",
-            "community.aws rows run with benchmarks/shims on PYTHONPATH: the endpoint omits updateConfig from "
-            "DescribeNodegroup, which community.aws.eks_nodegroup needs (KeyError otherwise).",
         ]
         if not aws:
             table.notes.append("AWS CLI not found: install benchmarks/requirements.txt (see docs/performance.md) for that row.")
