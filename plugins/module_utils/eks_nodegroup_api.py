@@ -119,25 +119,25 @@ def start_update(eks, request, token):
         raise UpdateInUse(e.response["Error"].get("Message") or "the node group is busy")
 
 
-def wait_for_update(eks, cluster_name, name, update_id, timeout, delay, sleep=time.sleep, clock=time.monotonic):
-    """Poll DescribeUpdate every ``delay`` seconds until the update ends or ``timeout`` seconds pass.
+def wait_for_update(eks, cluster_name, name, update, timeout, delay, sleep=time.sleep, clock=time.monotonic):
+    """Follow ``update`` (as last seen) with DescribeUpdate every ``delay`` seconds until it ends or ``timeout`` passes.
 
     Returns ``(outcome, update)``: outcome is the terminal status (Successful,
     Failed or Cancelled), ``timeout`` (with the update as last seen), or ``gone``
-    (the node group or the update no longer exists; update None). The last poll
-    falls on the deadline, so an update ending in time is never reported as a
-    timeout, and the end of an update is seen at most ``delay`` seconds late.
+    (the node group or the update no longer exists; update None). The update was
+    just seen, so the first poll comes one ``delay`` later; the last poll falls on
+    the deadline, so an update ending in time is never reported as a timeout, and
+    the end of an update is seen at most ``delay`` seconds late.
     Throttling and server errors are retried by AWS_RETRY; others propagate.
     """
     deadline = clock() + timeout
-    while True:
-        try:
-            update = describe_update(eks, cluster_name, name, update_id)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return "gone", None
-        if update.get("status") in TERMINAL_UPDATE_STATUSES:
-            return update["status"], update
+    while update.get("status") not in TERMINAL_UPDATE_STATUSES:
         remaining = deadline - clock()
         if remaining <= 0:
             return "timeout", update
         sleep(min(delay, remaining))
+        try:
+            update = describe_update(eks, cluster_name, name, update["id"])
+        except is_boto3_error_code("ResourceNotFoundException"):
+            return "gone", None
+    return update["status"], update

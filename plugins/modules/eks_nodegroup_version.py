@@ -479,7 +479,7 @@ class NodegroupVersionRun:
                 plan, nodegroup, request=plan.request,
             )
         outcome, seen = api.wait_for_update(
-            self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"], other["id"], self.remaining(), self.params["wait_delay"]
+            self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"], other, self.remaining(), self.params["wait_delay"]
         )
         if outcome == "timeout":
             self.fail(
@@ -504,7 +504,7 @@ class NodegroupVersionRun:
             self.finish(changed, msg, plan, nodegroup, update=update, request=request)
 
         outcome, final = api.wait_for_update(
-            self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"], update["id"], self.remaining(), self.params["wait_delay"]
+            self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"], update, self.remaining(), self.params["wait_delay"]
         )
         if outcome == "gone":
             self.fail(

@@ -41,30 +41,36 @@ class FakeClock:
         self.now += seconds
 
 
-def test_wait_polls_until_terminal_and_returns_the_update(stubbed):
+def test_wait_polls_one_delay_after_the_update_was_seen_until_it_ends(stubbed):
     eks, stub = stubbed("eks")
     params = {"name": "prod", "nodegroupName": "general", "updateId": "u-1"}
-    for status in ("InProgress", "InProgress", "Failed"):
+    for status in ("InProgress", "Failed"):
         stub.add_response("describe_update", update("u-1", status), params)
     time = FakeClock()
     with stub:
-        outcome, seen = api.wait_for_update(eks, "prod", "general", "u-1", timeout=100, delay=10, sleep=time.sleep, clock=time.clock)
+        outcome, seen = api.wait_for_update(eks, "prod", "general", update("u-1", "InProgress")["update"], timeout=100, delay=10, sleep=time.sleep, clock=time.clock)
     assert (outcome, seen["status"]) == ("Failed", "Failed")
     assert time.sleeps == [10, 10]
     stub.assert_no_pending_responses()
+
+
+def test_wait_on_an_update_already_ended_makes_no_call(stubbed):
+    eks, stub = stubbed("eks")
+    with stub:
+        assert api.wait_for_update(eks, "prod", "general", update("u-1", "Successful")["update"], timeout=10, delay=1)[0] == "Successful"
 
 
 def test_wait_makes_its_last_poll_at_the_deadline(stubbed):
     eks, stub = stubbed("eks")
     polled_at = []
     time = FakeClock()
-    for dummy in range(4):
+    for dummy in range(3):
         stub.add_response("describe_update", update("u-1", "InProgress"))
     eks.client.meta.events.register("provide-client-params.eks.DescribeUpdate", lambda **kwargs: polled_at.append(time.now))
     with stub:
-        outcome, seen = api.wait_for_update(eks, "prod", "general", "u-1", timeout=25, delay=10, sleep=time.sleep, clock=time.clock)
+        outcome, seen = api.wait_for_update(eks, "prod", "general", update("u-1", "InProgress")["update"], timeout=25, delay=10, sleep=time.sleep, clock=time.clock)
     assert outcome == "timeout" and seen["status"] == "InProgress"
-    assert polled_at == [0, 10, 20, 25]
+    assert polled_at == [10, 20, 25]
     stub.assert_no_pending_responses()
 
 
@@ -72,7 +78,7 @@ def test_wait_reports_a_vanished_nodegroup(stubbed):
     eks, stub = stubbed("eks")
     stub.add_client_error("describe_update", "ResourceNotFoundException", "No node group found for name: general.", 404)
     with stub:
-        assert api.wait_for_update(eks, "prod", "general", "u-1", timeout=10, delay=1) == ("gone", None)
+        assert api.wait_for_update(eks, "prod", "general", update("u-1", "InProgress")["update"], timeout=10, delay=1, sleep=lambda seconds: None) == ("gone", None)
 
 
 def test_in_progress_update_is_found_newest_first(stubbed):
