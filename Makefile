@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
 
-.PHONY: setup test sanity compat unit endpoint e2e demo clean
+.PHONY: setup test sanity compat unit endpoint e2e bench reliability demo clean
 
 $(STAMP): requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it, or run make PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -59,6 +59,17 @@ endpoint: setup
 
 e2e: setup
 	$(BIN)/python -m pytest -n 2 -q tests/e2e
+
+## Benchmarks against the local EKS endpoint (a few minutes); the figures in docs/performance.md.
+## The AWS CLI, one of the tools compared, gets a venv of its own (it pins an old docutils).
+BENCH_AWSCLI := .tmp/bench-awscli
+bench: setup
+	test -x $(BENCH_AWSCLI)/bin/aws || { $(BIN)/python -m venv $(BENCH_AWSCLI) && $(BENCH_AWSCLI)/bin/pip install --quiet -r benchmarks/requirements.txt; }
+	$(BIN)/python benchmarks/run.py
+
+## The reliability matrix as a table (its cases also run in `make test`); docs/reliability.md.
+reliability: setup
+	$(BIN)/python scripts/reliability_matrix.py
 
 ## The demo: a playbook upgrading a fleet of node groups on the local EKS endpoint.
 demo: setup
