@@ -81,3 +81,16 @@ def max_overlap(intervals, cluster=None):
         running += step
         peak = max(peak, running)
     return peak
+
+
+def started_without_waiting(control, first, second):
+    """True when ``second``'s update was started after ``first``'s with no request about ``first`` in between.
+
+    That is, ``second`` did not wait for ``first`` (same batch); ``first`` and ``second`` are "cluster/nodegroup".
+    """
+    log = control.requests(service="eks")
+    keys = ["%s/%s" % (entry["cluster"], entry["nodegroup"]) for entry in log]
+    starts = [index for index, entry in enumerate(log) if entry["operation"] == "UpdateNodegroupVersion"]
+    first_start = next(index for index in starts if keys[index] == first)
+    second_start = next(index for index in starts if keys[index] == second)
+    return first_start < second_start and first not in keys[first_start + 1:second_start]
