@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
 
-.PHONY: setup test sanity compat unit endpoint e2e bench reliability demo clean
+.PHONY: setup test sanity compat unit endpoint e2e bench reliability lint docs ee demo clean
 
 $(STAMP): requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it, or run make PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -70,6 +70,20 @@ bench: setup
 ## The reliability matrix as a table (its cases also run in `make test`); docs/reliability.md.
 reliability: setup
 	$(BIN)/python scripts/reliability_matrix.py
+
+## ansible-lint (production profile, .ansible-lint) over every playbook and role; also run by `make test`.
+lint: setup
+	mkdir -p .tmp/collections/ansible_collections/fleetops
+	ln -sfn "$(CURDIR)" .tmp/collections/ansible_collections/fleetops/eks
+	ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.tmp/collections" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint
+
+## Regenerate docs/collection/ from the modules' and the role's documentation (a test checks it is current).
+docs: setup
+	docs/build.sh $(BIN)
+
+## The execution environment's build context (.tmp/ee/context), for podman or docker build.
+ee: setup
+	ee/build-context.sh $(BIN)
 
 ## The demo: a playbook upgrading a fleet of node groups on the local EKS endpoint.
 demo: setup

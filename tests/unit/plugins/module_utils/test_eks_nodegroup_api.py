@@ -48,7 +48,9 @@ def test_wait_polls_one_delay_after_the_update_was_seen_until_it_ends(stubbed):
         stub.add_response("describe_update", update("u-1", status), params)
     time = FakeClock()
     with stub:
-        outcome, seen = api.wait_for_update(eks, "prod", "general", update("u-1", "InProgress")["update"], timeout=100, delay=10, sleep=time.sleep, clock=time.clock)
+        outcome, seen = api.wait_for_update(
+            eks, "prod", "general", update("u-1", "InProgress")["update"], timeout=100, delay=10, sleep=time.sleep, clock=time.clock
+        )
     assert (outcome, seen["status"]) == ("Failed", "Failed")
     assert time.sleeps == [10, 10]
     stub.assert_no_pending_responses()
@@ -68,7 +70,9 @@ def test_wait_makes_its_last_poll_at_the_deadline(stubbed):
         stub.add_response("describe_update", update("u-1", "InProgress"))
     eks.client.meta.events.register("provide-client-params.eks.DescribeUpdate", lambda **kwargs: polled_at.append(time.now))
     with stub:
-        outcome, seen = api.wait_for_update(eks, "prod", "general", update("u-1", "InProgress")["update"], timeout=25, delay=10, sleep=time.sleep, clock=time.clock)
+        outcome, seen = api.wait_for_update(
+            eks, "prod", "general", update("u-1", "InProgress")["update"], timeout=25, delay=10, sleep=time.sleep, clock=time.clock
+        )
     assert outcome == "timeout" and seen["status"] == "InProgress"
     assert polled_at == [10, 20, 25]
     stub.assert_no_pending_responses()
@@ -78,7 +82,8 @@ def test_wait_reports_a_vanished_nodegroup(stubbed):
     eks, stub = stubbed("eks")
     stub.add_client_error("describe_update", "ResourceNotFoundException", "No node group found for name: general.", 404)
     with stub:
-        assert api.wait_for_update(eks, "prod", "general", update("u-1", "InProgress")["update"], timeout=10, delay=1, sleep=lambda seconds: None) == ("gone", None)
+        outcome = api.wait_for_update(eks, "prod", "general", update("u-1", "InProgress")["update"], timeout=10, delay=1, sleep=lambda seconds: None)
+        assert outcome == ("gone", None)
 
 
 def test_in_progress_update_is_found_newest_first(stubbed):
