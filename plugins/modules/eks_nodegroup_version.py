@@ -222,7 +222,6 @@ update:
     - The update this run started or attached to, as C(DescribeUpdate) last reported it. Null when nothing was
       started or followed.
     - In templates write C(result['update']); C(result.update) is the dictionary's own C(update) method.
-    - In Jinja, read it as C(result["update"]), since C(result.update) is the dictionary's C(update) method.
   returned: always
   type: dict
   contains:
