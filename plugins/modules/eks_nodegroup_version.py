@@ -425,6 +425,7 @@ class NodegroupVersionRun:
             self.fail(e.msg)
 
         nodegroup = self.describe()
+        reread_after_update_ended = False
         for dummy in range(MAX_ROUNDS):
             try:
                 lookups = planner.required_lookups(nodegroup, request)
@@ -438,6 +439,11 @@ class NodegroupVersionRun:
             in_flight = None
             if nodegroup.get("status") == "UPDATING":
                 in_flight = api.find_update_in_progress(self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"])
+                if in_flight is None and not reread_after_update_ended:
+                    # The update ended between the two reads: the node group may be at the target by now.
+                    reread_after_update_ended = True
+                    nodegroup = self.describe()
+                    continue
             if in_flight is not None:
                 if planner.in_flight_decision(plan, in_flight) == "attach":
                     self.follow(plan, nodegroup, in_flight, started=False)
