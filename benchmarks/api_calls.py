@@ -95,7 +95,7 @@ def run(ctx):
     table.notes = [
         "Each row: the fleet reseeded, one ansible-playbook run of %s, the endpoint's request log read." % MODULE,
         "Upgrades last %.1f s on the endpoint with wait_delay=%d: at most ceil(%.1f/%d)+1 = %d polls "
-        "(one right after the start, then one per delay)." % (UPDATE_DURATION, WAIT_DELAY, UPDATE_DURATION, WAIT_DELAY, max_polls),
+        "(one per delay after the start, and one at the end if a poll is late)." % (UPDATE_DURATION, WAIT_DELAY, UPDATE_DURATION, WAIT_DELAY, max_polls),
         "A Kubernetes version change also reads DescribeCluster (the target must not pass the cluster's version) and SSM "
         "(the release it sends, so the request, its token and the diff are exact).",
     ]
