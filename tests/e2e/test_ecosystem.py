@@ -16,7 +16,7 @@ import tarfile
 import pytest
 import yaml
 
-from conftest import COLLECTIONS, CREDENTIALS, REGION, ROOT
+from conftest import COLLECTIONS, CREDENTIALS, REGION, ROOT, eks_client
 
 BIN = os.path.dirname(sys.executable)
 MODULE = "fleetops.eks.eks_nodegroup_version"
@@ -67,15 +67,7 @@ def fleet(control):
 
 
 def versions(endpoint, cluster="prod"):
-    import boto3
-
-    eks = boto3.client(
-        "eks",
-        region_name=REGION,
-        endpoint_url=endpoint.url,
-        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
+    eks = eks_client(endpoint.url)
     result = {}
     for name in eks.list_nodegroups(clusterName=cluster)["nodegroups"]:
         nodegroup = eks.describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]

@@ -6,10 +6,9 @@ Releases come from the endpoint's catalogue (AL2023 1.30: oldest 1.30.4-20241024
 
 import collections
 
-import boto3
 import pytest
 
-from conftest import CREDENTIALS, REGION
+from conftest import REGION
 from fleet_helpers import INFO
 
 LATEST_130 = "1.30.11-20250403"
@@ -150,9 +149,7 @@ def test_filters_and_check_mode(fleet, ansible):
     assert counted[("eks", "DescribeNodegroup")] == 2 and counted[("eks", "ListClusters")] == 0
 
 
-def test_update_in_flight_is_named(fleet, ansible, endpoint):
-    eks = boto3.client("eks", region_name=REGION, endpoint_url=endpoint.url, aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                       aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+def test_update_in_flight_is_named(fleet, ansible, eks):
     fleet.behaviour("prod", "general", update_duration=60)
     started = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general", version="1.31")["update"]
     fleet.clear_requests()

@@ -4,10 +4,7 @@ Concurrency is read from the endpoint: an update is InProgress from its UpdateNo
 node group's update_duration.
 """
 
-import boto3
-import pytest
-
-from conftest import CREDENTIALS, REGION
+from conftest import REGION
 from fleet_helpers import INFO, hook_file, max_overlap, run_role, started_without_waiting, update_intervals
 
 DURATION = 2
@@ -30,12 +27,6 @@ def fleet_document(per_cluster=3, current=()):
 
 def targets(*keys, **options):
     return [dict({"cluster": key.split("/")[0], "nodegroup": key.split("/")[1]}, **options) for key in keys]
-
-
-@pytest.fixture
-def eks(endpoint):
-    return boto3.client("eks", region_name=REGION, endpoint_url=endpoint.url, aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
 
 
 def starts(control):
