@@ -92,6 +92,14 @@ def describe_update(eks, cluster_name, name, update_id):
     return eks.describe_update(name=cluster_name, nodegroupName=name, updateId=update_id, aws_retry=True)["update"]
 
 
+def describe_update_or_none(eks, cluster_name, name, update_id):
+    """DescribeUpdate's ``update``, or None when the node group or the update no longer exists."""
+    try:
+        return describe_update(eks, cluster_name, name, update_id)
+    except is_boto3_error_code("ResourceNotFoundException"):
+        return None
+
+
 def find_update_in_progress(eks, cluster_name, name):
     """The node group's update that is InProgress, or None.
 
@@ -136,8 +144,7 @@ def wait_for_update(eks, cluster_name, name, update, timeout, delay, sleep=time.
         if remaining <= 0:
             return "timeout", update
         sleep(min(delay, remaining))
-        try:
-            update = describe_update(eks, cluster_name, name, update["id"])
-        except is_boto3_error_code("ResourceNotFoundException"):
+        update = describe_update_or_none(eks, cluster_name, name, update["id"])
+        if update is None:
             return "gone", None
     return update["status"], update

@@ -319,219 +319,15 @@ diff:
       type: dict
 """
 
-import datetime
-import time
-
 try:
     import botocore
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
-from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_version_plan as planner
-
-# Planning rounds: a node group that keeps changing under the module (another update
-# started by someone else) is re-read and re-planned at most this many times.
-MAX_ROUNDS = 5
-
-
-def _plain(value):
-    """JSON-ready copy: datetimes as ISO 8601 strings."""
-    if isinstance(value, dict):
-        return dict((key, _plain(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    return value
-
-
-def _snake(value):
-    return camel_dict_to_snake_dict(_plain(value), ignore_list=["labels", "tags"]) if value else None
-
-
-class NodegroupVersionRun:
-    """One run of the module: reads, asks the planner, then acts (or, in check mode, reports)."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.clients = {}
-        self.deadline = time.monotonic() + self.params["wait_timeout"]
-
-    def client(self, service):
-        if service not in self.clients:
-            self.clients[service] = self.module.client(service, retry_decorator=api.AWS_RETRY)
-        return self.clients[service]
-
-    def fail(self, msg, **result):
-        result.setdefault("changed", False)
-        self.module.fail_json(msg=msg, **result)
-
-    def remaining(self):
-        return self.deadline - time.monotonic()
-
-    # -- reads -----------------------------------------------------------------------------------
-
-    def describe(self):
-        try:
-            return api.describe_nodegroup(self.client("eks"), self.params["cluster_name"], self.params["name"])
-        except api.NotFound as e:
-            self.fail(
-                "%s. Check cluster_name (%s), name (%s) and the region." % (str(e).rstrip("."), self.params["cluster_name"], self.params["name"])
-            )
-
-    def gather(self, nodegroup, lookups):
-        facts = {}
-        if lookups["cluster_version"]:
-            facts["cluster_version"] = api.describe_cluster_version(self.client("eks"), nodegroup["clusterName"])
-        if lookups["release_parameter"]:
-            try:
-                facts["latest_release"] = api.read_parameter(self.client("ssm"), lookups["release_parameter"])
-            except api.LookupFailed as e:
-                facts["latest_release_error"] = str(e)
-        if lookups["launch_template_version"]:
-            try:
-                resolved = api.resolve_launch_template_version(self.client("ec2"), nodegroup["launchTemplate"], lookups["launch_template_version"])
-                facts["launch_template_version"] = resolved["number"]
-                facts["launch_template_image_id"] = resolved["image_id"]
-            except api.LookupFailed as e:
-                self.fail(
-                    "launch_template.version %s cannot be used: %s. Choose a version the launch template has."
-                    % (lookups["launch_template_version"], str(e).rstrip("."))
-                )
-        return facts
-
-    # -- results ---------------------------------------------------------------------------------
-
-    def finish(self, changed, msg, plan, nodegroup, update=None, request=None, after=None, failed=False):
-        result = dict(changed=changed, msg=msg, update=_snake(update), nodegroup=_snake(nodegroup), request=_snake(request))
-        if self.module._diff and plan is not None:
-            result["diff"] = dict(before=plan.before, after=after or plan.after)
-        if failed:
-            self.module.fail_json(**result)
-        self.module.exit_json(**result)
-
-    # -- the run ---------------------------------------------------------------------------------
-
-    def run(self):
-        try:
-            request = planner.check_options(self.params)
-        except planner.PlanError as e:
-            self.fail(e.msg)
-
-        nodegroup = self.describe()
-        reread_after_update_ended = False
-        for dummy in range(MAX_ROUNDS):
-            try:
-                lookups = planner.required_lookups(nodegroup, request)
-                plan = planner.plan_update(nodegroup, request, self.gather(nodegroup, lookups))
-            except planner.PlanError as e:
-                self.fail(e.msg, nodegroup=_snake(nodegroup))
-
-            if plan.action == "none":
-                self.finish(False, plan.reason, plan, nodegroup)
-
-            in_flight = None
-            if nodegroup.get("status") == "UPDATING":
-                in_flight = api.find_update_in_progress(self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"])
-                if in_flight is None and not reread_after_update_ended:
-                    # The update ended between the two reads: the node group may be at the target by now.
-                    reread_after_update_ended = True
-                    nodegroup = self.describe()
-                    continue
-            if in_flight is not None:
-                if planner.in_flight_decision(plan, in_flight) == "attach":
-                    self.follow(plan, nodegroup, in_flight, started=False)
-                nodegroup = self.wait_for_other(plan, nodegroup, in_flight)
-                continue
-
-            api_request = dict(
-                plan.request, clientRequestToken=self.params["client_request_token"] or planner.derive_client_request_token(nodegroup, plan.request)
-            )
-            if self.module.check_mode:
-                self.finish(True, "Would update %s: %s." % (self._name(), plan.reason), plan, nodegroup, request=api_request)
-            token = api_request.pop("clientRequestToken")
-            try:
-                update = api.start_update(self.client("eks"), plan.request, token)
-            except api.UpdateInUse:
-                # Someone started an update between our read and our call: read again and re-plan.
-                nodegroup = self.describe()
-                continue
-            self.follow(plan, nodegroup, update, started=True, request=dict(plan.request, clientRequestToken=token))
-        self.fail("%s kept changing while this task planned its update; run the task again." % self._name(), nodegroup=_snake(nodegroup))
-
-    def _name(self):
-        return "node group %s in cluster %s" % (self.params["name"], self.params["cluster_name"])
-
-    def wait_for_other(self, plan, nodegroup, other):
-        """Another update is in progress: wait for it to end, then return the node group re-read."""
-        what = "%s %s (%s)" % (other.get("type"), other["id"], other.get("status"))
-        if not self.params["wait"]:
-            self.fail(
-                "%s is busy with update %s, which does not lead to this task's target (%s). Run the task again when it"
-                " has ended, or set wait: true to wait for it." % (self._name(), what, plan.reason),
-                update=_snake(other), nodegroup=_snake(nodegroup),
-            )
-        if self.module.check_mode:
-            self.finish(
-                True,
-                "Would wait for update %s to end, then update %s: %s." % (what, self._name(), plan.reason),
-                plan, nodegroup, request=plan.request,
-            )
-        outcome, seen = api.wait_for_update(
-            self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"], other, self.remaining(), self.params["wait_delay"]
-        )
-        if outcome == "timeout":
-            self.fail(
-                "Timed out after %ss waiting for update %s of %s to end before starting this task's update (%s)."
-                " Run the task again later." % (self.params["wait_timeout"], what, self._name(), plan.reason),
-                update=_snake(seen), nodegroup=_snake(nodegroup),
-            )
-        return self.describe()
-
-    def follow(self, plan, nodegroup, update, started, request=None):
-        """Report a started or attached update, following it to its end when asked to."""
-        name = self._name()
-        how = "Started" if started else "Found"
-        if not self.params["wait"] or self.module.check_mode:
-            state = "started" if started else "already in progress"
-            if self.module.check_mode:
-                msg = "Would follow update %s of %s, already in progress towards this task's target: %s." % (update["id"], name, plan.reason)
-            else:
-                msg = "%s update %s of %s (%s): %s; not waiting for it." % (how, update["id"], name, state, plan.reason)
-            # Without waiting, only an update started by this run is a change made by this run.
-            changed = started or (self.module.check_mode and self.params["wait"])
-            self.finish(changed, msg, plan, nodegroup, update=update, request=request)
-
-        outcome, final = api.wait_for_update(
-            self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"], update, self.remaining(), self.params["wait_delay"]
-        )
-        if outcome == "gone":
-            self.fail(
-                "%s or its update %s no longer exists: it was deleted while the update was being followed." % (name, update["id"]),
-                update=_snake(update), request=_snake(request),
-            )
-        if outcome == "timeout":
-            self.fail(
-                "Timed out after %ss waiting for update %s of %s (status %s). The update goes on in EKS; run the task"
-                " again to resume waiting on the same update." % (self.params["wait_timeout"], final["id"], name, final.get("status")),
-                update=_snake(final), nodegroup=_snake(nodegroup), request=_snake(request),
-            )
-        nodegroup = self.describe()
-        if outcome != "Successful":
-            errors = planner.describe_update_errors(final)
-            self.finish(
-                started,
-                "Update %s of %s ended %s: %s" % (final["id"], name, outcome, "; ".join(errors) or "EKS reported no error details"),
-                plan, nodegroup, update=final, request=request, failed=True,
-            )
-        after = planner.current_state(nodegroup)
-        self.finish(True, "Updated %s: %s." % (name, plan.reason), plan, nodegroup, update=final, request=request, after=after)
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import NodegroupVersionRun
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import RunEnded
 
 
 def main():
@@ -553,7 +349,11 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
-        NodegroupVersionRun(module).run()
+        NodegroupVersionRun(module, module.params).run()
+    except RunEnded as ended:
+        if ended.failed:
+            module.fail_json(**ended.result)
+        module.exit_json(**ended.result)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(
             e, msg="Could not update the version of node group %s in cluster %s" % (module.params["name"], module.params["cluster_name"])
