@@ -39,10 +39,13 @@ NODEGROUP_OPTIONS = ("cluster_name", "name", "kubernetes_version", "release_vers
 class RunEnded(Exception):
     """The end of a run: the module result for its node group, and whether it failed."""
 
-    def __init__(self, result, failed=False):
+    def __init__(self, result, failed=False, states=None):
         super(RunEnded, self).__init__(result.get("msg"))
         self.result = result
         self.failed = failed
+        # {"before": ..., "after": ...}: version, release and template version before the run and after it (as
+        # described once the update ended; otherwise the planned target). None when the run ended before a plan.
+        self.states = states
 
 
 def plain(value):
@@ -142,9 +145,13 @@ class NodegroupVersionRun:
 
     def finish(self, changed, msg, plan, nodegroup, update=None, request=None, after=None, failed=False):
         result = dict(changed=changed, msg=msg, update=snake(update), nodegroup=snake(nodegroup), request=snake(request))
-        if self.module._diff and plan is not None:
-            result["diff"] = dict(before=plan.before, after=after or plan.after)
-        raise RunEnded(result, failed=failed)
+        states = None
+        if plan is not None:
+            if self.module._diff:
+                result["diff"] = dict(before=plan.before, after=after or plan.after)
+            ended = planner.current_state(nodegroup) if failed and update and update.get("status") in api.TERMINAL_UPDATE_STATUSES else None
+            states = dict(before=plan.before, after=after or ended or plan.after)
+        raise RunEnded(result, failed=failed, states=states)
 
     # -- the run ---------------------------------------------------------------------------------
 

@@ -150,8 +150,11 @@ EXAMPLES = r"""
 - name: Everything the report says is behind, going on past failures
   fleetops.eks.eks_nodegroup_version_batch:
     nodegroups: >-
-      {{ report.nodegroups | selectattr('upgrade')
-         | map(attribute='upgrade') | list }}
+      {%- set ns = namespace(entries=[]) -%}
+      {%- for nodegroup in report.nodegroups if nodegroup.upgrade -%}
+      {%- set ns.entries = ns.entries + [{'cluster_name': nodegroup.cluster, 'name': nodegroup.name} | combine(nodegroup.upgrade)] -%}
+      {%- endfor -%}
+      {{ ns.entries }}
     continue_on_error: true
 
 - name: Preview a batch
@@ -191,6 +194,19 @@ nodegroups:
           for), C(updated), C(failed), or C(not_started) (an earlier refusal or failure stopped the batch).
       type: str
       sample: updated
+    before:
+      description:
+        - The node group's C(version), C(release_version) and C(launch_template_version) before the run.
+        - Null when the run ended before it could plan (a refusal, a node group not found, an error).
+      type: dict
+      sample: {"version": "1.30", "release_version": "1.30.4-20241024", "launch_template_version": null}
+    after:
+      description:
+        - The same after the run, as described once the update ended; otherwise the target (predicted in check
+          mode, or still in progress). A null C(release_version) in a target is the latest release EKS picks.
+        - Null when the run ended before it could plan.
+      type: dict
+      sample: {"version": "1.31", "release_version": "1.31.7-20250403", "launch_template_version": null}
     duration:
       description:
         - Seconds from this run starting (or finding) the node group's update until it saw the update end.
@@ -289,7 +305,7 @@ class NodegroupVersionBatch:
                 entry.waiting_since = self.clock()
             entry.pending = pending
         except RunEnded as ended:
-            self.end(entry, ended.result, ended.failed)
+            self.end(entry, dict(ended.result, **(ended.states or dict(before=None, after=None))), ended.failed)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             result = dict(changed=False, msg="Could not update the version of %s: %s" % (entry.run.name(), e))
             if getattr(e, "response", None):
@@ -400,7 +416,8 @@ class NodegroupVersionBatch:
         counts = {}
         failures = []
         for entry in self.entries:
-            result = dict(entry.result, cluster_name=entry.run.params["cluster_name"], name=entry.run.params["name"])
+            result = dict(dict(before=None, after=None), **entry.result)
+            result.update(cluster_name=entry.run.params["cluster_name"], name=entry.run.params["name"])
             result.update(status=entry.status, duration=entry.duration, failed=entry.failed)
             result.setdefault("changed", False)
             results.append(result)

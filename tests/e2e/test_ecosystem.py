@@ -197,7 +197,7 @@ def test_awx_like_job_through_ansible_runner(endpoint, fleet, tmp_path, monkeypa
             ANSIBLE_LOCALHOST_WARNING="False",
             ANSIBLE_NOCOLOR="True",
         ),
-        extravars={"upgrades": upgrades, "eks_endpoint_url": endpoint.url, "aws_region": REGION, "poll_seconds": 1},
+        extravars={"upgrades": upgrades, "fleet_clusters": [], "eks_endpoint_url": endpoint.url, "aws_region": REGION, "poll_seconds": 1},
         suppress_env_files=True,
         quiet=True,
         timeout=300,

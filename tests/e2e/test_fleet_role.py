@@ -71,11 +71,11 @@ def test_explicit_list_in_bounded_batches_with_hooks_and_summary(control, ansibl
         assert started_without_waiting(control, first, second)
     assert not started_without_waiting(control, "edge/ng-1", "prod/ng-2")
 
-    # hooks: pre before and post after each node group that changed; none for the one already current
+    # hooks: pre (knowing the target) before and post after each node group that changed; none for the one already current
     lines = log.read_text().split("\n")
     for key in keys[:5]:
-        assert "pre %s " % key in lines and "post %s 1.31" % key in lines, lines
-        assert lines.index("pre %s " % key) < lines.index("post %s 1.31" % key)
+        assert "pre %s 1.31" % key in lines and "post %s 1.31" % key in lines, lines
+        assert lines.index("pre %s 1.31" % key) < lines.index("post %s 1.31" % key)
     assert not [line for line in lines if "edge/ng-3" in line]
     assert "node group" in run.output and "prod/ng-1" in run.output and "upgraded" in run.output  # printed table
 
