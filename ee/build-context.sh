@@ -9,7 +9,7 @@
 #   WORK_DIR   where the EE definition is staged with the tarball; the build context is WORK_DIR/context.
 #              Default: .tmp/ee.
 #
-# Then: podman build -t fleetops-eks-ee:1.0.0 WORK_DIR/context   (or docker build, same arguments).
+# Then: podman build -t fleetops-eks-ee:2.0.0 WORK_DIR/context   (or docker build, same arguments).
 # Nothing is downloaded here: the base image, Python packages and amazon.aws are fetched by the image build.
 
 set -euo pipefail

@@ -32,8 +32,36 @@ from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_vers
 # started by someone else) is re-read and re-planned at most this many times.
 MAX_ROUNDS = 5
 
+
+
+def nodegroup_argument_spec():
+    """The argument spec of one node group's options (eks_nodegroup_version's, and each entry of the batch's)."""
+    return dict(
+        cluster_name=dict(type="str", required=True),
+        name=dict(type="str", required=True, aliases=["nodegroup_name"]),
+        kubernetes_version=dict(type="raw", aliases=["version"]),
+        release_version=dict(type="str"),
+        launch_template=dict(
+            type="dict",
+            options=dict(name=dict(type="str"), id=dict(type="str"), version=dict(type="raw")),
+            mutually_exclusive=[("name", "id")],
+        ),
+        force=dict(type="bool", default=False),
+        client_request_token=dict(type="str", no_log=False),
+    )
+
+
+def wait_argument_spec():
+    """How a run waits: wait, wait_timeout, wait_delay."""
+    return dict(
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+        wait_delay=dict(type="int", default=30),
+    )
+
+
 # The options of one node group's run (the batch gives them per node group).
-NODEGROUP_OPTIONS = ("cluster_name", "name", "kubernetes_version", "release_version", "launch_template", "force", "client_request_token")
+NODEGROUP_OPTIONS = tuple(nodegroup_argument_spec())
 
 
 class RunEnded(Exception):
@@ -144,7 +172,7 @@ class NodegroupVersionRun:
     # -- results ---------------------------------------------------------------------------------
 
     def finish(self, changed, msg, plan, nodegroup, update=None, request=None, after=None, failed=False):
-        result = dict(changed=changed, msg=msg, update=snake(update), nodegroup=snake(nodegroup), request=snake(request))
+        result = dict(changed=changed, msg=msg, nodegroup_update=snake(update), nodegroup=snake(nodegroup), request=snake(request))
         states = None
         if plan is not None:
             if self.module._diff:
@@ -228,7 +256,7 @@ class NodegroupVersionRun:
             self.fail(
                 "%s is busy with update %s, which does not lead to this task's target (%s). Run the task again when it"
                 " has ended, or set wait: true to wait for it." % (self.name(), what, plan.reason),
-                update=snake(other), nodegroup=snake(nodegroup),
+                nodegroup_update=snake(other), nodegroup=snake(nodegroup),
             )
         if self.module.check_mode:
             self.finish(
@@ -242,7 +270,7 @@ class NodegroupVersionRun:
                 self.fail(
                     "Timed out after %ss waiting for update %s of %s to end before starting this task's update (%s)."
                     " Run the task again later." % (self.params["wait_timeout"], what, self.name(), plan.reason),
-                    update=snake(seen), nodegroup=snake(nodegroup),
+                    nodegroup_update=snake(seen), nodegroup=snake(nodegroup),
                 )
             return self.replan(self.describe(), rounds, reread)
 
@@ -266,13 +294,13 @@ class NodegroupVersionRun:
             if outcome == "gone":
                 self.fail(
                     "%s or its update %s no longer exists: it was deleted while the update was being followed." % (name, update["id"]),
-                    update=snake(update), request=snake(request),
+                    nodegroup_update=snake(update), request=snake(request),
                 )
             if outcome == "timeout":
                 self.fail(
                     "Timed out after %ss waiting for update %s of %s (status %s). The update goes on in EKS; run the task"
                     " again to resume waiting on the same update." % (self.params["wait_timeout"], final["id"], name, final.get("status")),
-                    update=snake(final), nodegroup=snake(nodegroup), request=snake(request),
+                    nodegroup_update=snake(final), nodegroup=snake(nodegroup), request=snake(request),
                 )
             ended = self.describe()
             if outcome != "Successful":

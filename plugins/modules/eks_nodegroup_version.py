@@ -217,11 +217,13 @@ msg:
   returned: always
   type: str
   sample: "Updated node group general in cluster prod: Kubernetes 1.30 -> 1.31, release 1.30.8-20250101 -> 1.31.4-20250203"
-update:
+nodegroup_update:
   description:
-    - The update this run started or attached to, as C(DescribeUpdate) last reported it. Null when nothing was
-      started or followed.
-    - In templates write C(result['update']); C(result.update) is the dictionary's own C(update) method.
+    - The update this run started or attached to, as C(DescribeUpdate) last reported it (or the other update in
+      the way, when the run failed waiting for it). Null when nothing was started or followed.
+    - Named C(update) before version 2.0.0, a name that clashed with the dictionary's own C(update) method in
+      templates.
+  version_added: 2.0.0
   returned: always
   type: dict
   contains:
@@ -328,25 +330,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import NodegroupVersionRun
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import RunEnded
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import nodegroup_argument_spec
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import wait_argument_spec
 
 
 def main():
-    argument_spec = dict(
-        cluster_name=dict(type="str", required=True),
-        name=dict(type="str", required=True, aliases=["nodegroup_name"]),
-        kubernetes_version=dict(type="raw", aliases=["version"]),
-        release_version=dict(type="str"),
-        launch_template=dict(
-            type="dict",
-            options=dict(name=dict(type="str"), id=dict(type="str"), version=dict(type="raw")),
-            mutually_exclusive=[("name", "id")],
-        ),
-        force=dict(type="bool", default=False),
-        client_request_token=dict(type="str", no_log=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=3600),
-        wait_delay=dict(type="int", default=30),
-    )
+    argument_spec = dict(nodegroup_argument_spec(), **wait_argument_spec())
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         NodegroupVersionRun(module, module.params).run()

@@ -177,7 +177,7 @@ nodegroups:
   description:
     - One entry per node group of O(nodegroups), in the same order.
     - Each holds the result M(fleetops.eks.eks_nodegroup_version) would give for it (C(changed), C(failed),
-      C(msg), C(update), C(nodegroup), C(request), and C(diff) in diff mode), and the keys below.
+      C(msg), C(nodegroup_update), C(nodegroup), C(request), and C(diff) in diff mode), and the keys below.
   returned: always
   type: list
   elements: dict
@@ -231,6 +231,8 @@ from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_vers
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import NODEGROUP_OPTIONS
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import NodegroupVersionRun
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import RunEnded
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import nodegroup_argument_spec
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import wait_argument_spec
 
 STATUS_ORDER = ("updated", "in_progress", "would_update", "current", "failed", "not_started")
 
@@ -333,7 +335,7 @@ class NodegroupVersionBatch:
         return "%s failed first (%s), and continue_on_error is false" % (self.stopped_by.label(), self.stopped_by.result.get("msg", "").rstrip("."))
 
     def status_of(self, result):
-        update = result.get("update") or {}
+        update = result.get("nodegroup_update") or {}
         if self.module.check_mode and result.get("changed"):
             return "would_update"
         if not update:
@@ -438,25 +440,10 @@ class NodegroupVersionBatch:
 
 
 def main():
-    nodegroup_options = dict(
-        cluster_name=dict(type="str", required=True),
-        name=dict(type="str", required=True, aliases=["nodegroup_name"]),
-        kubernetes_version=dict(type="raw", aliases=["version"]),
-        release_version=dict(type="str"),
-        launch_template=dict(
-            type="dict",
-            options=dict(name=dict(type="str"), id=dict(type="str"), version=dict(type="raw")),
-            mutually_exclusive=[("name", "id")],
-        ),
-        force=dict(type="bool", default=False),
-        client_request_token=dict(type="str", no_log=False),
-    )
     argument_spec = dict(
-        nodegroups=dict(type="list", elements="dict", required=True, options=nodegroup_options),
+        nodegroups=dict(type="list", elements="dict", required=True, options=nodegroup_argument_spec()),
         continue_on_error=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=3600),
-        wait_delay=dict(type="int", default=30),
+        **wait_argument_spec()
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     NodegroupVersionBatch(module).run()

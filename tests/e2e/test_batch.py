@@ -47,8 +47,8 @@ def test_a_batch_starts_every_update_before_following_them_and_reruns_as_noop(fl
     assert results["general"]["nodegroup"]["version"] == "1.31"
     assert results["old"]["nodegroup"]["release_version"] == LATEST_131
     assert results["web"]["nodegroup"]["launch_template"]["version"] == "3"
-    assert results["current"]["changed"] is False and results["current"]["update"] is None
-    assert all(results[name]["update"]["status"] == "Successful" for name in ("general", "old", "web"))
+    assert results["current"]["changed"] is False and results["current"]["nodegroup_update"] is None
+    assert all(results[name]["nodegroup_update"]["status"] == "Successful" for name in ("general", "old", "web"))
     assert all(results[name]["duration"] >= 2 for name in ("general", "old", "web"))
     assert results["current"]["duration"] is None
     assert run.msg == "4 node groups: 3 updated, 1 current."
@@ -125,7 +125,7 @@ def test_a_failed_update_fails_its_node_group_and_the_others_are_followed_to_the
     results = by_name(run)
     assert results["general"]["status"] == "failed"
     assert "PodEvictionFailure: Reached max retries" in results["general"]["msg"]
-    assert results["general"]["update"]["status"] == "Failed"
+    assert results["general"]["nodegroup_update"]["status"] == "Failed"
     # started before the failure: followed to its end, not abandoned
     assert results["old"]["status"] == "updated"
     assert len(version_updates(eks, "prod", "general")) == len(version_updates(eks, "prod", "old")) == 1
@@ -142,7 +142,7 @@ def test_without_wait_the_batch_returns_and_a_rerun_attaches_to_the_same_updates
     assert not followed.failed, followed
     assert [entry["status"] for entry in followed.result["nodegroups"]] == ["updated", "updated"]
     for first, second in zip(started.result["nodegroups"], followed.result["nodegroups"]):
-        assert first["update"]["id"] == second["update"]["id"]
+        assert first["nodegroup_update"]["id"] == second["nodegroup_update"]["id"]
     assert operations(fleet).count("UpdateNodegroupVersion") == 2
 
 
@@ -153,13 +153,13 @@ def test_a_timeout_names_each_update_and_a_rerun_resumes_on_them(fleet, ansible,
     assert run.failed, run
     for entry in run.result["nodegroups"]:
         assert entry["status"] == "failed"
-        assert entry["msg"].startswith("Timed out after 2s waiting for update %s" % entry["update"]["id"])
+        assert entry["msg"].startswith("Timed out after 2s waiting for update %s" % entry["nodegroup_update"]["id"])
         # one poll round a second: about two polls of each update in two seconds
         assert 1 <= entry["duration"] <= 4
 
     resumed = ansible.run(module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
     assert not resumed.failed, resumed
-    assert [entry["update"]["id"] for entry in resumed.result["nodegroups"]] == [entry["update"]["id"] for entry in run.result["nodegroups"]]
+    assert [entry["nodegroup_update"]["id"] for entry in resumed.result["nodegroups"]] == [entry["nodegroup_update"]["id"] for entry in run.result["nodegroups"]]
     assert operations(fleet).count("UpdateNodegroupVersion") == 2
 
 
@@ -170,5 +170,5 @@ def test_a_node_group_busy_with_another_update_is_started_when_that_update_ends(
     assert not run.failed, run
     results = by_name(run)
     assert results["general"]["status"] == results["old"]["status"] == "updated"
-    assert results["general"]["update"]["id"] != config["id"]
+    assert results["general"]["nodegroup_update"]["id"] != config["id"]
     assert eks.describe_update(name="prod", nodegroupName="general", updateId=config["id"])["update"]["status"] == "Successful"

@@ -226,7 +226,7 @@ def test_awx_like_job_through_ansible_runner(endpoint, fleet, tmp_path, monkeypa
     assert started["changed"] is True and [r["changed"] for r in started["results"]] == [True, True]
     assert rerun["changed"] is False and [r["changed"] for r in rerun["results"]] == [False, False]
     items = [e for e in events if e["event"] == "runner_item_on_ok" and e["event_data"]["task"] == "Start every upgrade at once (no waiting; EKS runs them side by side)"]
-    assert sorted(e["event_data"]["res"]["update"]["status"] for e in items) == ["InProgress", "InProgress"]
+    assert sorted(e["event_data"]["res"]["nodegroup_update"]["status"] for e in items) == ["InProgress", "InProgress"]
     assert fleet.count("UpdateNodegroupVersion") == 2
     assert versions(endpoint) == {"general": ("1.31", LATEST_131), "old": ("1.31", LATEST_131)}
 
@@ -278,7 +278,7 @@ def test_built_collection_installs_and_runs(ansible, endpoint, fleet, tmp_path):
 
     first = ansible.run(env=only_installed, cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert first.rc == 0 and first.changed, first
-    assert first.result["update"]["status"] == "Successful"
+    assert first.result["nodegroup_update"]["status"] == "Successful"
     again = ansible.run(env=only_installed, cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert again.rc == 0 and not again.changed, again
     assert fleet.count("UpdateNodegroupVersion") == 1

@@ -30,8 +30,8 @@ def test_kubernetes_version_upgrade_waits_for_success_and_reruns_as_noop(fleet, 
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert not run.failed, run
     assert run.changed
-    assert run.result["update"]["status"] == "Successful"
-    assert run.result["update"]["type"] == "VersionUpdate"
+    assert run.result["nodegroup_update"]["status"] == "Successful"
+    assert run.result["nodegroup_update"]["type"] == "VersionUpdate"
     assert run.result["nodegroup"]["version"] == "1.31"
     assert run.result["nodegroup"]["release_version"] == LATEST_131
     assert run.result["nodegroup"]["status"] == "ACTIVE"
@@ -43,7 +43,7 @@ def test_kubernetes_version_upgrade_waits_for_success_and_reruns_as_noop(fleet, 
     fleet.clear_requests()
     again = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert not again.failed and not again.changed, again
-    assert again.result["update"] is None and again.result["request"] is None
+    assert again.result["nodegroup_update"] is None and again.result["request"] is None
     assert calls(fleet) == [("eks", "DescribeNodegroup")]
 
 
@@ -52,7 +52,7 @@ def test_check_mode_predicts_the_exact_request_and_sends_nothing(fleet, ansible,
     preview = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", check=True, diff=True)
     assert not preview.failed and preview.changed, preview
     assert writes(fleet) == 0
-    assert preview.result["update"] is None
+    assert preview.result["nodegroup_update"] is None
     assert preview.result["diff"]["before"] == {"version": "1.30", "release_version": "1.30.4-20241024", "launch_template_version": None}
     assert preview.result["diff"]["after"] == {"version": "1.31", "release_version": LATEST_131, "launch_template_version": None}
     assert "Would update" in preview.msg
@@ -139,18 +139,18 @@ def test_wait_false_starts_and_reruns_attach_to_the_same_update(fleet, ansible, 
     fleet.behaviour("prod", "general", update_duration=20)
     started = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait=False)
     assert not started.failed and started.changed, started
-    assert started.result["update"]["status"] == "InProgress"
-    update_id = started.result["update"]["id"]
+    assert started.result["nodegroup_update"]["status"] == "InProgress"
+    update_id = started.result["nodegroup_update"]["id"]
 
     attached = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait=False)
     assert not attached.failed and not attached.changed, attached
-    assert attached.result["update"]["id"] == update_id
+    assert attached.result["nodegroup_update"]["id"] == update_id
     assert "already in progress" in attached.msg
 
     followed = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert not followed.failed and followed.changed, followed
-    assert followed.result["update"]["id"] == update_id
-    assert followed.result["update"]["status"] == "Successful"
+    assert followed.result["nodegroup_update"]["id"] == update_id
+    assert followed.result["nodegroup_update"]["status"] == "Successful"
     assert writes(fleet) == 1
     assert update_ids(eks, "general") == [update_id]
 
@@ -160,13 +160,13 @@ def test_timeout_reports_the_update_and_a_rerun_resumes_it(fleet, ansible, eks):
     fleet.behaviour("prod", "general", update_duration=12)
     first = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_timeout=2, wait_delay=1)
     assert first.failed, first
-    update_id = first.result["update"]["id"]
+    update_id = first.result["nodegroup_update"]["id"]
     assert update_id in first.msg and "InProgress" in first.msg and "run the task again" in first.msg
-    assert first.result["update"]["status"] == "InProgress"
+    assert first.result["nodegroup_update"]["status"] == "InProgress"
 
     resumed = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_timeout=60, wait_delay=1)
     assert not resumed.failed and resumed.changed, resumed
-    assert resumed.result["update"]["id"] == update_id
+    assert resumed.result["nodegroup_update"]["id"] == update_id
     assert resumed.result["nodegroup"]["version"] == "1.31"
     assert writes(fleet) == 1
     assert update_ids(eks, "general") == [update_id]
@@ -186,7 +186,7 @@ def test_another_update_in_flight_fails_without_wait_and_is_waited_for_with_it(f
     fleet.behaviour("prod", "general", update_duration=1)
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert not run.failed and run.changed, run
-    assert run.result["update"]["id"] != config["id"]
+    assert run.result["nodegroup_update"]["id"] != config["id"]
     assert run.result["nodegroup"]["version"] == "1.31"
     assert writes(fleet) == 1
 
@@ -203,15 +203,15 @@ def test_failed_update_reports_every_error_and_a_rerun_starts_a_new_update(fleet
     assert failed.failed and failed.changed, failed
     assert "Failed" in failed.msg and "PodEvictionFailure" in failed.msg and message in failed.msg
     assert all(node in failed.msg for node in nodes)
-    assert failed.result["update"]["status"] == "Failed"
-    assert failed.result["update"]["errors"] == [{"error_code": "PodEvictionFailure", "error_message": message, "resource_ids": nodes}]
+    assert failed.result["nodegroup_update"]["status"] == "Failed"
+    assert failed.result["nodegroup_update"]["errors"] == [{"error_code": "PodEvictionFailure", "error_message": message, "resource_ids": nodes}]
     assert failed.result["nodegroup"]["version"] == "1.30"
 
     # the same request after a failure is a new update (the token follows the node group's state)
     retried = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", force=True, wait_delay=1)
     assert not retried.failed and retried.changed, retried
     assert retried.result["request"]["force"] is True
-    assert retried.result["update"]["id"] != failed.result["update"]["id"]
+    assert retried.result["nodegroup_update"]["id"] != failed.result["nodegroup_update"]["id"]
     assert writes(fleet) == 2
     assert len(update_ids(eks, "general")) == 2
 
@@ -229,7 +229,7 @@ def test_cancelled_update_fails_the_task(fleet, ansible):
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert run.failed, run
     assert "Cancelled" in run.msg
-    assert run.result["update"]["status"] == "Cancelled"
+    assert run.result["nodegroup_update"]["status"] == "Cancelled"
 
 
 # -- refusals before any change --------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_throttling_and_server_errors_are_retried_and_start_one_update(fleet, an
     fleet.add_fault(kind="server_error", service="eks", operation="DescribeUpdate", count=2)
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert not run.failed and run.changed, run
-    assert run.result["update"]["status"] == "Successful"
+    assert run.result["nodegroup_update"]["status"] == "Successful"
     assert len(update_ids(eks, "general")) == 1
     assert sum(1 for entry in fleet.requests() if entry.get("fault")) == 7
 
@@ -292,7 +292,7 @@ def test_lost_response_to_the_update_call_yields_one_update(fleet, ansible, eks)
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert not run.failed and run.changed, run
     assert writes(fleet) == 2  # the lost call and botocore's retry, with the same token
-    assert update_ids(eks, "general") == [run.result["update"]["id"]]
+    assert update_ids(eks, "general") == [run.result["nodegroup_update"]["id"]]
 
 
 def test_check_mode_with_another_update_in_flight_says_it_would_wait(fleet, ansible, eks):
@@ -301,6 +301,6 @@ def test_check_mode_with_another_update_in_flight_says_it_would_wait(fleet, ansi
     preview = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", check=True)
     assert not preview.failed and preview.changed, preview
     assert "Would wait for update ConfigUpdate %s" % config["id"] in preview.msg
-    assert preview.result["update"] is None
+    assert preview.result["nodegroup_update"] is None
     assert preview.result["request"]["version"] == "1.31"
     assert writes(fleet) == 0

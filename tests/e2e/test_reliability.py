@@ -84,7 +84,7 @@ def test_throttling_burst_during_the_wait(fleet, ansible):
     fleet.add_fault(kind="throttle", service="eks", operation="DescribeUpdate", count=7)
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert not run.failed and run.changed, run
-    assert run.result["update"]["status"] == "Successful"
+    assert run.result["nodegroup_update"]["status"] == "Successful"
 
 
 @reliability("fault", "throttling bursts on SSM and on the update call itself: retried; the latest release reached", updates=1)
@@ -120,7 +120,7 @@ def test_lost_responses_then_a_rerun_attaches(fleet, ansible, eks):
     update_id = first_update_id(eks)
     rerun = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert not rerun.failed and rerun.changed, rerun
-    assert rerun.result["update"]["id"] == update_id
+    assert rerun.result["nodegroup_update"]["id"] == update_id
     assert writes(fleet) == attempts  # the re-run sent no update call
 
 
@@ -142,8 +142,8 @@ def test_failed_update_with_several_errors(fleet, ansible, eks):
     for error in errors:
         assert error["errorCode"] in run.msg and error["errorMessage"] in run.msg
         assert all(resource in run.msg for resource in error["resourceIds"])
-    assert [error["error_code"] for error in run.result["update"]["errors"]] == ["NodeCreationFailure", "AccessDenied"]
-    assert run.result["update"]["id"] == update_id
+    assert [error["error_code"] for error in run.result["nodegroup_update"]["errors"]] == ["NodeCreationFailure", "AccessDenied"]
+    assert run.result["nodegroup_update"]["id"] == update_id
 
 
 @reliability("fault", "node group deleted during the wait: the task fails saying it no longer exists", updates=None)
@@ -191,7 +191,7 @@ def test_simultaneous_runs_start_one_update(fleet, ansible, observe):
         with open(out.replace("{{ inventory_hostname }}", host)) as handle:
             results.append(json.load(handle))
     assert not [result for result in results if result.get("failed")], output
-    update_ids = set(result["update"]["id"] for result in results if result.get("update"))
+    update_ids = set(result["nodegroup_update"]["id"] for result in results if result.get("nodegroup_update"))
     assert len(update_ids) == 1, update_ids
     assert all(result["nodegroup"]["version"] == "1.31" for result in results)
     observe(
