@@ -33,7 +33,6 @@ from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_vers
 MAX_ROUNDS = 5
 
 
-
 def nodegroup_argument_spec():
     """The argument spec of one node group's options (eks_nodegroup_version's, and each entry of the batch's)."""
     return dict(
