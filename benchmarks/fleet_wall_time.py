@@ -10,6 +10,8 @@ Scenarios:
   empty playbook   ansible-playbook's own start-up (the fixed overhead of any run)
   one update       eks_nodegroup_version on one node group, waiting for its update
   role             the role on localhost, every node group from the report, max_parallel 50, per_cluster 10
+  role, instant    the role on the same fleet with updates that end at once: its own cost, apart from waiting
+  batch module     eks_nodegroup_version_batch alone, one task for every node group, waiting for all
   role per cluster the role once per cluster: one inventory host per cluster, forks = clusters (see docs/fleet.md)
   serial loop      a loop over eks_nodegroup_version with wait: true, one node group after the other
 """
@@ -120,8 +122,10 @@ def main():
     with LocalEKS(port=0) as endpoint, tempfile.TemporaryDirectory() as workdir:
         control = endpoint.control
 
-        def scenario(name, groups, plays, forks=5):
-            control.load_fleet(args.fleet)
+        instant = dict(fleet, defaults=dict(fleet.get("defaults") or {}, update_duration=0))
+
+        def scenario(name, groups, plays, forks=5, document=None):
+            control.load_fleet(document or args.fleet)
             control.clear_requests()
             print("running: %s ..." % name, flush=True)
             elapsed = run(workdir, plays, forks)
@@ -139,6 +143,18 @@ def main():
             "ansible.builtin.include_role": {"name": "fleetops.eks.nodegroup_upgrade"},
             "vars": role_vars,
         }])])
+        scenario("role, instant updates", len(targets), [play(endpoint.url, [{
+            "name": "upgrade the fleet",
+            "ansible.builtin.include_role": {"name": "fleetops.eks.nodegroup_upgrade"},
+            "vars": role_vars,
+        }])], document=instant)
+        scenario("batch module", len(targets), [play(endpoint.url, [{
+            "name": "upgrade every node group in one task",
+            "fleetops.eks.eks_nodegroup_version_batch": {
+                "nodegroups": [{"cluster_name": cluster, "name": name, "kubernetes_version": version} for cluster, name, version in targets],
+                "wait_delay": args.wait_delay,
+            },
+        }])])
         fan_out = play(endpoint.url, [{
             "name": "one inventory host per cluster",
             "ansible.builtin.add_host": {"name": "{{ item }}", "groups": "fleet_clusters"},
@@ -149,6 +165,9 @@ def main():
             "ansible.builtin.include_role": {"name": "fleetops.eks.nodegroup_upgrade"},
             "vars": dict(role_vars, nodegroup_upgrade_clusters=["{{ inventory_hostname }}"]),
         }], hosts="fleet_clusters", name="upgrade")
+        # Each host on its own: with the default linear strategy, hosts wait for each other at every task, and
+        # their includes (different batches) run one host after the other.
+        per_cluster["strategy"] = "free"
         scenario("role per cluster", len(targets), [fan_out, per_cluster], forks=len(clusters))
         if serial:
             scenario("serial loop", serial, [play(endpoint.url, [{
@@ -160,6 +179,7 @@ def main():
 
     overhead = rows[0][2]
     one = rows[1][2]
+    walls = dict((row[0], row[2]) for row in rows)
     print()
     print("fleet %s: %d node groups in %d clusters, updates of %.0f s; wait_delay %d s" % (
         os.path.relpath(args.fleet, ROOT), len(targets), len(clusters), duration, args.wait_delay))
@@ -169,6 +189,9 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, groups, elapsed, writes, peak in rows:
         print("| %s | %d | %.1f | %.1f | %.1f | %d | %d |" % (name, groups, elapsed, elapsed / duration, elapsed / one, writes, peak))
+    own = walls["role"] - walls["role, instant updates"]
+    print("\nthe role's wall time beyond its run with instant updates (the same work, no wait): %.1f s = %.2f x one update's duration"
+          % (own, own / duration))
     for name, groups, elapsed, writes, peak in rows:
         if name == "serial loop" and groups < len(targets):
             print("\nserial loop over all %d node groups, extrapolated: %.0f s" % (len(targets), elapsed / groups * len(targets)))
