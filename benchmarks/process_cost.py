@@ -13,6 +13,9 @@ Methods:
                                  task (kept with ANSIBLE_KEEP_REMOTE_FILES), run again with the same
                                  interpreter; it is exactly what the controller runs, minus the controller
   AnsiballZ, community           the same for community.aws.eks_nodegroup
+  AnsiballZ, AWS module floor    the same for benchmarks/library/aws_module_floor.py: the bare boto3
+                                 script's calls inside AnsibleAWSModule, nothing else; what any
+                                 amazon.aws-based module costs as Ansible runs it
   python -m, fleetops            the module from the checkout with an args file (AnsibleModule reads
                                  argv[1]); no zip, module_utils from their .pyc
   bare boto3 script              benchmarks/bare_boto3.py: the module's calls, nothing else
@@ -27,6 +30,7 @@ import sys
 from _common import BENCH, FLEET, MODULE, Table, base_env, by_service, median, module_args_file, module_command, module_env, timed
 
 COMMUNITY = "community.aws.eks_nodegroup"
+FLOOR = "aws_module_floor"
 
 SCENARIOS = [
     ("launch template bump", "web", True),
@@ -77,12 +81,17 @@ def methods(ctx, group, aws):
     fleetops_z = ctx.playbooks.ansiballz(MODULE, module_args(group), "fleetops-" + group)
     ctx.control.load_fleet(FLEET)
     community_z = ctx.playbooks.ansiballz(COMMUNITY, community_args(group), "community-" + group)
+    ctx.control.load_fleet(FLEET)
+    floor_z = ctx.playbooks.ansiballz(FLOOR, {"cluster_name": "prod", "name": group, "version": "3", "region": "us-east-1",
+                                                      "endpoint_url": url}, "floor-" + group,
+                                      env={"ANSIBLE_LIBRARY": os.path.join(BENCH, "library")})
     args_file = module_args_file(ctx.workdir, group, dict(module_args(group), region="us-east-1", endpoint_url=url))
     out = [
         ("ansible-playbook, fleetops", [ctx.playbooks.command(fleetops_pb)], base_env()),
         ("ansible-playbook, community.aws", [ctx.playbooks.command(community_pb)], base_env()),
         ("AnsiballZ, fleetops (module process)", [[sys.executable, fleetops_z]], base_env()),
         ("AnsiballZ, community.aws (module process)", [[sys.executable, community_z]], base_env()),
+        ("AnsiballZ, AWS module floor (module process)", [[sys.executable, floor_z]], base_env()),
         ("python -m, fleetops (module process)", [module_command(args_file)], module_env()),
         ("bare boto3 script", [[sys.executable, os.path.join(BENCH, "bare_boto3.py"), url, "prod", group, "3"]], base_env()),
     ]
@@ -145,12 +154,17 @@ def run(ctx):
                       "%.3f-%.3f" % (min(walls[label]), max(walls[label])), "%.3f s" % median(cpus[label]),
                       "%.2f" % median(ratios[label]), "%.2f" % median(cpu_ratios[label]))
         module_ratio = median(ratios["AnsiballZ, fleetops (module process)"])
+        floor_ratio = median(ratios["AnsiballZ, AWS module floor (module process)"])
+        over_floor = median([ours / floor for ours, floor in zip(walls["AnsiballZ, fleetops (module process)"],
+                                                                  walls["AnsiballZ, AWS module floor (module process)"])])
         verdict = "meets" if module_ratio <= 1.5 else "MISSES"
         if module_ratio > 1.5:
             failures.append("process cost, %s: module process %.2fx the bare boto3 script (target <= 1.5x)" % (scenario, module_ratio))
         table.notes = [
             "Target: the module process <= 1.5x the bare boto3 script: %.2fx wall (%.2fx CPU), %s." % (
                 module_ratio, median(cpu_ratios["AnsiballZ, fleetops (module process)"]), verdict),
+            "The AWS module floor (the same calls in a bare AnsibleAWSModule, as Ansible runs it) is %.2fx the bare boto3"
+            " script; eks_nodegroup_version is %.2fx the floor." % (floor_ratio, over_floor),
             "Ratios: each run's time over the bare boto3 script's time in the same round, median over rounds.",
             "CPU = user + system time of the process and its children (the controller's workers included for ansible-playbook).",
         ]
