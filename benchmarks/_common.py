@@ -18,9 +18,10 @@ import yaml
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
-COLLECTIONS = os.path.join(ROOT, ".tmp", "collections")
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+from localeks.ansible_env import COLLECTIONS, ansible_env, link_collection, tool  # noqa: E402,F401
 
 MODULE = "fleetops.eks.eks_nodegroup_version"
 MODULE_IMPORT = "ansible_collections.fleetops.eks.plugins.modules.eks_nodegroup_version"
@@ -58,36 +59,16 @@ FLEET = {
 }
 
 
-def link_collection():
-    """Make the checkout importable as fleetops.eks (the same link the tests and the demo use)."""
-    link = os.path.join(COLLECTIONS, "ansible_collections", "fleetops", "eks")
-    os.makedirs(os.path.dirname(link), exist_ok=True)
-    if not os.path.islink(link) and not os.path.exists(link):
-        os.symlink(ROOT, link)
-
-
-def tool(name):
-    """An executable next to the running interpreter (ansible-playbook of the same venv)."""
-    return os.path.join(os.path.dirname(sys.executable), name)
-
-
 def base_env(extra=None):
     """The environment every measured process gets: credentials, no AWS config files, no IMDS."""
     # PYTHONDONTWRITEBYTECODE would make every run recompile the checkout's files, as no installed collection does.
-    dropped = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_")) and k not in dropped)
-    env.update(CREDENTIALS)
-    env.update(
+    env = ansible_env(CREDENTIALS, dict(
+        PYTHONPATH=None,
+        PYTHONDONTWRITEBYTECODE=None,
         AWS_DEFAULT_REGION=REGION,
         AWS_CONFIG_FILE=os.devnull,
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-        ANSIBLE_LOCALHOST_WARNING="False",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-        ANSIBLE_NOCOLOR="True",
-        ANSIBLE_RETRY_FILES_ENABLED="False",
-    )
+    ))
     env.update(extra or {})
     return env
 

@@ -82,7 +82,7 @@ def run(ctx):
                 and writes == writes_target
                 and bool(result.get("changed")) == expect_changed
                 and not result.get("failed")
-                and (mode != "upgrade + wait" or (1 <= polls <= max_polls and (result.get("update") or {}).get("status") == "Successful"))
+                and (mode != "upgrade + wait" or (1 <= polls <= max_polls and (result.get("nodegroup_update") or {}).get("status") == "Successful"))
             )
             if not ok:
                 failures.append("%s / %s: %s" % (scenario, mode, result.get("msg")))

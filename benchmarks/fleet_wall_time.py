@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/fleet_wall_time.py                      # fleets/fifty.yml, every scenario
     .venv/bin/python benchmarks/fleet_wall_time.py --serial 10          # time the serial loop on 10 node groups only
+    .venv/bin/python benchmarks/fleet_wall_time.py --quick              # no serial loop, no fan-out per cluster
 
 Starts the local EKS endpoint in this process, seeds the fleet afresh before each scenario, runs
 ansible-playbook, and prints a table. Not a test: it prints figures, and asserts nothing.
@@ -26,35 +27,16 @@ import time
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COLLECTIONS = os.path.join(ROOT, ".tmp", "collections")
 sys.path.insert(0, ROOT)
 
+from localeks.ansible_env import ansible_env, link_collection, tool  # noqa: E402
 from localeks.server import LocalEKS  # noqa: E402
 
 REGION = "us-east-1"
 
 
-def link_collection():
-    """Make fleetops.eks loadable from the checkout (as tests/conftest.py does)."""
-    link = os.path.join(COLLECTIONS, "ansible_collections", "fleetops", "eks")
-    os.makedirs(os.path.dirname(link), exist_ok=True)
-    if not os.path.lexists(link):
-        os.symlink(ROOT, link)
-
-
 def environment(forks):
-    env = dict((key, value) for key, value in os.environ.items() if not key.startswith(("AWS_", "ANSIBLE_")))
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-        ANSIBLE_LOCALHOST_WARNING="False",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-        ANSIBLE_NOCOLOR="True",
-        ANSIBLE_RETRY_FILES_ENABLED="False",
-        ANSIBLE_FORKS=str(forks),
-    )
-    return env
+    return ansible_env({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}, {"ANSIBLE_FORKS": str(forks)})
 
 
 def play(url, tasks, hosts="localhost", roles=None, name="bench"):
@@ -76,7 +58,7 @@ def run(workdir, plays, forks=5):
     path = os.path.join(workdir, "playbook.yml")
     with open(path, "w") as handle:
         yaml.safe_dump(plays, handle, sort_keys=False)
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", path]
+    command = [tool("ansible-playbook"), "-i", "localhost,", path]
     started = time.monotonic()
     done = subprocess.run(command, env=environment(forks), cwd=workdir, capture_output=True, text=True)
     elapsed = time.monotonic() - started
@@ -103,6 +85,7 @@ def main():
     parser.add_argument("--fleet", default=os.path.join(ROOT, "localeks", "fleets", "fifty.yml"))
     parser.add_argument("--serial", type=int, default=None, help="node groups in the serial loop (default: all; 0 skips it)")
     parser.add_argument("--wait-delay", type=int, default=1, help="wait_delay of the module (seconds between polls)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: no serial loop, no fan-out per cluster")
     args = parser.parse_args()
 
     link_collection()
@@ -112,6 +95,8 @@ def main():
     clusters = [cluster["name"] for cluster in fleet["clusters"]]
     targets = [(cluster["name"], group["name"], cluster["version"]) for cluster in fleet["clusters"] for group in cluster["nodegroups"]]
     serial = len(targets) if args.serial is None else args.serial
+    if args.quick:
+        serial = 0
     role_vars = {
         "nodegroup_upgrade_from_report": True,
         "nodegroup_upgrade_max_parallel": len(targets),
@@ -168,7 +153,8 @@ def main():
         # Each host on its own: with the default linear strategy, hosts wait for each other at every task, and
         # their includes (different batches) run one host after the other.
         per_cluster["strategy"] = "free"
-        scenario("role per cluster", len(targets), [fan_out, per_cluster], forks=len(clusters))
+        if not args.quick:
+            scenario("role per cluster", len(targets), [fan_out, per_cluster], forks=len(clusters))
         if serial:
             scenario("serial loop", serial, [play(endpoint.url, [{
                 "name": "one node group after the other",

@@ -9,15 +9,9 @@ import time
 
 DEMO = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(DEMO)
-COLLECTIONS = os.path.join(ROOT, ".tmp", "collections")
+sys.path.insert(0, ROOT)
 
-
-def link_collection():
-    """Make the checkout importable as fleetops.eks for ansible-playbook."""
-    link = os.path.join(COLLECTIONS, "ansible_collections", "fleetops", "eks")
-    os.makedirs(os.path.dirname(link), exist_ok=True)
-    if not os.path.islink(link):
-        os.symlink(ROOT, link)
+from localeks.ansible_env import ansible_env, link_collection, tool  # noqa: E402
 
 
 def start_endpoint(ready_file):
@@ -40,16 +34,11 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         server, url = start_endpoint(os.path.join(scratch, "ready"))
         print("Local EKS endpoint with the demo fleet at %s" % url, flush=True)
-        env = dict((key, value) for key, value in os.environ.items() if not key.startswith("AWS_"))
-        env.update(
-            AWS_ACCESS_KEY_ID="demo",
-            AWS_SECRET_ACCESS_KEY="demo",
-            ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-            ANSIBLE_LOCALHOST_WARNING="False",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-            ANSIBLE_CALLBACK_RESULT_FORMAT="yaml",
+        env = ansible_env(
+            {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo"},
+            {"ANSIBLE_NOCOLOR": None, "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml"},
         )
-        playbook = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", os.path.join(DEMO, "upgrade-fleet.yml"), "-e", "eks_endpoint_url=" + url]
+        playbook = [tool("ansible-playbook"), "-i", "localhost,", os.path.join(DEMO, "upgrade-fleet.yml"), "-e", "eks_endpoint_url=" + url]
         started = time.monotonic()
         try:
             code = subprocess.call(playbook + sys.argv[1:], cwd=ROOT, env=env)

@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COLLECTIONS = os.path.join(ROOT, ".tmp", "collections")
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from localeks.ansible_env import COLLECTIONS, ansible_env, tool  # noqa: E402,F401
 from localeks.server import LocalEKS  # noqa: E402
 
 MODULE = "fleetops.eks.eks_nodegroup_version"
@@ -102,23 +102,7 @@ class Ansible:
 
     def env(self, extra=None):
         """The environment of a run; ``extra`` values of None remove a variable."""
-        env = dict((key, value) for key, value in os.environ.items() if not key.startswith(("AWS_", "ANSIBLE_")))
-        env.update(CREDENTIALS)
-        env.update(
-            # No instance metadata look-ups: this is not an EC2 instance, and nothing may leave the machine.
-            AWS_EC2_METADATA_DISABLED="true",
-            ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-            ANSIBLE_LOCALHOST_WARNING="False",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-            ANSIBLE_NOCOLOR="True",
-            ANSIBLE_RETRY_FILES_ENABLED="False",
-        )
-        for key, value in (extra or {}).items():
-            if value is None:
-                env.pop(key, None)
-            else:
-                env[key] = value
-        return env
+        return ansible_env(CREDENTIALS, extra)
 
     def playbook(self, tasks, defaults=None, hosts="localhost"):
         """Write a playbook of ``tasks`` on local hosts, with group/fleetops.eks.aws pointed at the endpoint."""
@@ -140,7 +124,7 @@ class Ansible:
         return path
 
     def run_playbook(self, path, env=None, verbosity=0, timeout=300, inventory="localhost,", forks=None):
-        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, path]
+        command = [tool("ansible-playbook"), "-i", inventory, path]
         if forks:
             command += ["--forks", str(forks)]
         if verbosity:
