@@ -4,6 +4,8 @@ Runs on the same fleet as test_module.py (tests/e2e/fleets.py) and asserts on ea
 node group's result, on the endpoint's request log and on what EKS really did.
 """
 
+import pytest
+
 from fleets import LATEST_131
 
 BATCH = "fleetops.eks.eks_nodegroup_version_batch"
@@ -95,6 +97,7 @@ def test_a_bad_option_refuses_the_whole_batch_before_any_call(fleet, ansible):
     assert fleet.requests() == []
 
 
+@pytest.mark.reliability("behaviour", "batch, failing fast: one node group refused while planning, nothing of the batch started", updates=0)
 def test_a_refusal_stops_the_batch_before_anything_starts(fleet, ansible, eks):
     targets = TARGETS[:2] + [{"cluster_name": "prod", "name": "current", "kubernetes_version": "1.30"}]
     run = ansible.run(module=BATCH, nodegroups=targets, wait_delay=1)
@@ -172,3 +175,23 @@ def test_a_node_group_busy_with_another_update_is_started_when_that_update_ends(
     assert results["general"]["status"] == results["old"]["status"] == "updated"
     assert results["general"]["nodegroup_update"]["id"] != config["id"]
     assert eks.describe_update(name="prod", nodegroupName="general", updateId=config["id"])["update"]["status"] == "Successful"
+
+
+@pytest.mark.reliability("fault", "batch: throttling bursts on the poll loop's DescribeUpdate, longer than botocore's retries; all updated", updates=2)
+def test_throttling_during_the_batch_poll_loop_is_retried(fleet, ansible):
+    for name in ("general", "old"):
+        fleet.behaviour("prod", name, update_duration=3)
+    fleet.add_fault(kind="throttle", service="eks", operation="DescribeUpdate", count=10)
+    run = ansible.run(module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
+    assert not run.failed and run.changed, run
+    assert [entry["status"] for entry in run.result["nodegroups"]] == ["updated", "updated"]
+    assert operations(fleet).count("UpdateNodegroupVersion") == 2
+
+
+@pytest.mark.reliability("fault", "batch: a lost response to an update call, retried by botocore with the same token; one update each", updates=2)
+def test_a_lost_update_response_in_a_batch_starts_one_update(fleet, ansible, eks):
+    fleet.add_fault(kind="lose_response", service="eks", operation="UpdateNodegroupVersion", count=1)
+    run = ansible.run(module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
+    assert not run.failed and run.changed, run
+    assert [entry["status"] for entry in run.result["nodegroups"]] == ["updated", "updated"]
+    assert len(version_updates(eks, "prod", "general")) == len(version_updates(eks, "prod", "old")) == 1
