@@ -105,7 +105,7 @@ def test_cli_serves_and_stops(tmp_path: Path) -> None:
             "eks", endpoint_url=url, region_name="us-east-1",
             aws_access_key_id="testing", aws_secret_access_key="testing",
         )
-        assert sorted(eks.list_clusters()["clusters"]) == ["prod-eu", "staging-us"]
+        assert sorted(eks.list_clusters()["clusters"]) == ["batch-ap", "prod-eu", "staging-us"]
         assert Control(url).count("ListClusters") == 1
     finally:
         process.terminate()
