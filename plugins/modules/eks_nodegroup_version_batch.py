@@ -278,14 +278,12 @@ class Entry:
 class NodegroupVersionBatch:
     """The batch: check every entry, prepare every run (reads), act on each, then follow every update in one loop."""
 
-    def __init__(self, module, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.clock = clock
-        self.sleep = sleep
         self.clients = {}
         self.memo = {}
-        self.deadline = clock() + self.params["wait_timeout"]
+        self.deadline = time.monotonic() + self.params["wait_timeout"]
         self.stopped_by = None
         self.entries = []
         for index, options in enumerate(self.params["nodegroups"]):
@@ -304,7 +302,7 @@ class NodegroupVersionBatch:
             return action()
         except Pending as pending:
             if entry.pending is None or entry.pending.update["id"] != pending.update["id"]:
-                entry.waiting_since = self.clock()
+                entry.waiting_since = time.monotonic()
             entry.pending = pending
         except RunEnded as ended:
             self.end(entry, dict(ended.result, **(ended.states or dict(before=None, after=None))), ended.failed)
@@ -317,7 +315,7 @@ class NodegroupVersionBatch:
 
     def end(self, entry, result, failed):
         if entry.waiting_since is not None:
-            entry.duration = round(self.clock() - entry.waiting_since, 1)
+            entry.duration = round(time.monotonic() - entry.waiting_since, 1)
         entry.pending = None
         entry.result = result
         entry.failed = failed
@@ -389,12 +387,12 @@ class NodegroupVersionBatch:
         is handed back to its run as timed out.
         """
         while self.waiting():
-            remaining = self.deadline - self.clock()
+            remaining = self.deadline - time.monotonic()
             if remaining <= 0:
                 for entry in self.waiting():
                     self.step(entry, lambda pending=entry.pending: pending.then("timeout", pending.update))
                 continue
-            self.sleep(min(self.params["wait_delay"], remaining))
+            time.sleep(min(self.params["wait_delay"], remaining))
             eks = self.entries[0].run.client("eks")
             for entry in self.waiting():
                 self.step(entry, lambda entry=entry: self.poll(entry, eks))
