@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 from conftest import COLLECTIONS, CREDENTIALS, REGION, ROOT, eks_client
+from fleets import LATEST_131
 
 BIN = os.path.dirname(sys.executable)
 MODULE = "fleetops.eks.eks_nodegroup_version"
-LATEST_131 = "1.31.7-20250403"
 
 FLEET = {
     "region": REGION,

@@ -9,10 +9,10 @@ import collections
 import pytest
 
 from conftest import REGION
+from fleets import LATEST_131
 from fleet_helpers import INFO
 
 LATEST_130 = "1.30.11-20250403"
-LATEST_131 = "1.31.7-20250403"
 AL2023_131 = "/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/release_version"
 
 FLEET = {

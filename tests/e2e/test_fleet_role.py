@@ -5,10 +5,10 @@ node group's update_duration.
 """
 
 from conftest import REGION
+from fleets import LATEST_131
 from fleet_helpers import INFO, hook_file, max_overlap, run_role, started_without_waiting, update_intervals
 
 DURATION = 2
-LATEST_131 = "1.31.7-20250403"
 
 
 def fleet_document(per_cluster=3, current=()):

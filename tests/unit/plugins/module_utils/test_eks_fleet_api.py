@@ -7,22 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import boto3
 import pytest
-from botocore.stub import Stubber
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_fleet_api as fleet_api
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
-
-
-@pytest.fixture
-def stubbed():
-    def make(service):
-        client = boto3.client(service, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
-        return RetryingBotoClientWrapper(client, api.AWS_RETRY), Stubber(client)
-    return make
+from ansible_collections.fleetops.eks.tests.unit.plugins.module_utils.stubbed_clients import stubbed  # noqa: F401 a fixture; pylint: disable=unused-import
 
 
 def test_list_clusters_reads_every_page(stubbed):

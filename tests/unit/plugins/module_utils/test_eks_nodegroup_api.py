@@ -7,21 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import boto3
 import pytest
-from botocore.stub import Stubber
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
-
-
-@pytest.fixture
-def stubbed():
-    def make(service):
-        client = boto3.client(service, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
-        return RetryingBotoClientWrapper(client, api.AWS_RETRY), Stubber(client)
-    return make
+from ansible_collections.fleetops.eks.tests.unit.plugins.module_utils.stubbed_clients import stubbed  # noqa: F401 a fixture; pylint: disable=unused-import
 
 
 def update(update_id, status):
