@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 
 from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import AWS_RETRY
 from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import LookupFailed
@@ -25,40 +26,27 @@ from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api imp
 ACCESS_DENIED = ["AccessDeniedException", "AccessDenied"]
 
 
-def _unwrapped(client):
-    return getattr(client, "client", client)
-
-
 def list_clusters(eks):
     """Every cluster name in the client's region (ListClusters, every page)."""
-
-    @AWS_RETRY
-    def pages():
-        paginator = _unwrapped(eks).get_paginator("list_clusters")
-        return paginator.paginate().build_full_result().get("clusters", [])
-
-    return pages()
+    return paginated_query_with_retries(eks, "list_clusters", retry_decorator=AWS_RETRY).get("clusters", [])
 
 
 def list_nodegroups(eks, cluster_name):
     """Every managed node group name of a cluster (ListNodegroups, every page)."""
-
-    @AWS_RETRY
-    def pages():
-        paginator = _unwrapped(eks).get_paginator("list_nodegroups")
-        return paginator.paginate(clusterName=cluster_name).build_full_result().get("nodegroups", [])
-
     try:
-        return pages()
+        found = paginated_query_with_retries(eks, "list_nodegroups", retry_decorator=AWS_RETRY, clusterName=cluster_name)
     except is_boto3_error_code("ResourceNotFoundException") as e:
         raise NotFound(e.response["Error"].get("Message") or "cluster %s not found" % cluster_name)
+    return found.get("nodegroups", [])
 
 
 def read_parameters(ssm, names):
     """One GetParameters call for up to 10 names: ``(values, reasons)``, both keyed by name.
 
-    A name SSM does not know gets the reason "does not exist"; when the call is denied,
-    every name gets that reason. Other errors propagate.
+    ``values`` holds what SSM answered for each name: the parameter's value, or None
+    for a name SSM does not know (its ``InvalidParameters``: the parameter does not
+    exist). ``reasons`` holds why the other names could not be read: when the call is
+    denied, every name gets that reason. Other errors propagate.
     """
     try:
         found = ssm.get_parameters(Names=list(names), aws_retry=True)
@@ -66,13 +54,9 @@ def read_parameters(ssm, names):
         reason = "reading SSM parameter %s was denied (the role needs ssm:GetParameters on it)"
         return {}, dict((name, reason % name) for name in names)
     values = dict((parameter["Name"], parameter["Value"]) for parameter in found.get("Parameters", []))
-    reasons = dict(
-        (name, "SSM parameter %s does not exist (no release is published for this AMI type and minor)" % name)
-        for name in found.get("InvalidParameters", [])
-    )
-    for name in names:
-        if name not in values and name not in reasons:
-            reasons[name] = "SSM parameter %s was not returned" % name
+    for name in found.get("InvalidParameters", []):
+        values.setdefault(name, None)
+    reasons = dict((name, "SSM parameter %s was not returned" % name) for name in names if name not in values)
     return values, reasons
 
 

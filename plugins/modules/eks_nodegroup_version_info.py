@@ -18,10 +18,17 @@ description:
     and launch template version next to its cluster's version, the latest AMI release AWS publishes for its AMI type
     and minor, and its launch template's C($Latest) version; flags what is behind, names the update in progress, and
     gives the M(fleetops.eks.eks_nodegroup_version) options that would bring it up to date.
+  - B(Only what EKS would accept.) A node group that is neither C(ACTIVE) nor C(UPDATING) (for example C(DEGRADED),
+    C(CREATE_FAILED), C(DELETING)) gets no options, and RV(nodegroups[].blocked_reason) gives its status and health
+    issues. A Kubernetes minor for which AWS publishes no release of the node group's AMI type (its SSM public
+    parameter does not exist, as for Amazon Linux 2 after Kubernetes 1.32) is not proposed; the release and launch
+    template of the node group's own minor still are, and RV(nodegroups[].blocked_reason) says why the minor is not.
+    A node group already up to date is reported as such, whatever its status.
   - B(Read only.) It never changes anything; check mode is supported and does the same.
   - B(Bounded calls.) C(ListClusters) (only without O(cluster_names)) and C(ListNodegroups) with every page,
     C(DescribeCluster) once per cluster, C(DescribeNodegroup) once per node group, one SSM read per distinct
-    (Kubernetes minor, AMI family) public parameter, batched ten names to a C(GetParameters) call, one
+    (Kubernetes minor, AMI family) public parameter (the node groups' own minors, and their clusters' minors for the
+    node groups a minor behind), batched ten names to a C(GetParameters) call, one
     C(DescribeLaunchTemplateVersions) per distinct launch template, and C(ListUpdates) plus C(DescribeUpdate) only for
     node groups whose status is C(UPDATING). Fifty node groups of one minor and AMI type make one SSM call.
   - The latest release is null, with a reason in RV(nodegroups[].latest_release_reason), when AWS publishes none
@@ -35,12 +42,17 @@ options:
       - Names of the clusters to report on.
       - By default, every cluster of the region (C(ListClusters)).
       - A named cluster that does not exist fails the task.
+      - A cluster named twice is reported once, where it is first named.
+      - Each name must be a valid EKS cluster name (1 to 100 letters, digits, hyphens and underscores, starting with a
+        letter or a digit); the task fails before any call otherwise.
     type: list
     elements: str
     aliases: ['clusters']
   nodegroup_names:
     description:
       - Report only the node groups with these names (in any of the clusters). By default, all of them.
+      - Each name must be a valid EKS node group name (1 to 63 letters, digits, hyphens and underscores, starting with a
+        letter or a digit); the task fails before any call otherwise.
     type: list
     elements: str
 notes:
@@ -176,16 +188,34 @@ nodegroups:
       description:
         - The M(fleetops.eks.eks_nodegroup_version) options that bring the node group up to date, with the exact
           values of this report (C(kubernetes_version), C(release_version), C(launch_template.version)); null when
-          nothing is behind or the module cannot move the node group (see RV(nodegroups[].upgrade_reason)).
+          nothing is behind or nothing behind can be moved (see RV(nodegroups[].upgrade_reason)).
         - A node group a minor behind gets C(kubernetes_version) alone, which comes with the new minor's latest release.
+        - When AWS publishes no release of the node group's AMI type for the cluster's minor, C(kubernetes_version) is
+          left out and the release and launch template of the node group's own minor are given when they are behind
+          (see RV(nodegroups[].blocked_reason)).
+        - Never given for a node group that is neither C(ACTIVE) nor C(UPDATING).
       type: dict
       sample: {"kubernetes_version": "1.31", "launch_template": {"version": "3"}}
     upgrade_reason:
-      description: Why RV(nodegroups[].upgrade) is null.
+      description: Why RV(nodegroups[].upgrade) is null; C(up to date) when nothing is behind, else the same as
+        RV(nodegroups[].blocked_reason). Null when RV(nodegroups[].upgrade) is given.
       type: str
       sample: up to date
+    blocked_reason:
+      description:
+        - Why something that is behind is not in RV(nodegroups[].upgrade); null when nothing behind is held back
+          (including when nothing is behind).
+        - The node group's status when it is neither C(ACTIVE) nor C(UPDATING), with its health issues (code, message,
+          resource ids); no release of the AMI type published for the cluster's minor; or a custom AMI a minor behind.
+        - Several reasons are separated by C(; ).
+      returned: always
+      type: str
+      sample: "no Amazon Linux 2 release is published for Kubernetes 1.33
+        (SSM parameter /aws/service/eks/optimized-ami/1.33/amazon-linux-2/recommended/release_version does not exist),
+        so EKS cannot move the node group to it; move its workloads to an AL2023 or Bottlerocket node group"
 clusters:
-  description: The clusters reported on.
+  description: The clusters reported on, once each, in the order of O(cluster_names) or C(ListClusters); a cluster
+    without node groups to report is listed with RV(clusters[].nodegroups) 0.
   returned: always
   type: list
   elements: dict
@@ -200,12 +230,19 @@ clusters:
       description: How many of its node groups are reported.
       type: int
 summary:
-  description: Counts over RV(nodegroups).
+  description:
+    - Counts over RV(clusters) and RV(nodegroups), each as the lists give it.
+    - C(clusters) the length of RV(clusters); C(nodegroups) the length of RV(nodegroups); C(behind),
+      C(kubernetes_behind), C(release_behind), C(template_behind) the node groups with that flag; C(update_in_progress)
+      those with an update in progress; C(upgradable) those with RV(nodegroups[].upgrade); C(blocked) those with a
+      RV(nodegroups[].blocked_reason).
   returned: always
   type: dict
   sample: {"clusters": 2, "nodegroups": 7, "behind": 4, "kubernetes_behind": 1, "release_behind": 2,
-           "template_behind": 1, "update_in_progress": 0, "upgradable": 4}
+           "template_behind": 1, "update_in_progress": 0, "upgradable": 3, "blocked": 1}
 """
+
+import traceback
 
 try:
     import botocore
@@ -220,29 +257,44 @@ from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_repo
 
 
 class Report:
-    """One run: list and describe, read each shared fact once, then build the report."""
+    """One run: list and describe, read each shared fact once, then build the report.
+
+    ``step`` says what the run is doing (which call, about what), for the message of an error.
+    """
 
     def __init__(self, module):
         self.module = module
         self.clients = {}
+        self.step = "connecting to AWS"
 
     def client(self, service):
         if service not in self.clients:
             self.clients[service] = self.module.client(service, retry_decorator=api.AWS_RETRY)
         return self.clients[service]
 
+    def cluster_names(self):
+        names = self.module.params["cluster_names"]
+        if names is None:
+            self.step = "reading the clusters of the region (ListClusters)"
+            names = fleet_api.list_clusters(self.client("eks"))
+        return report.distinct(names)
+
     def nodegroups(self, cluster):
+        self.step = "reading the node groups of cluster %s (ListNodegroups)" % cluster
+        names = report.select_nodegroups(fleet_api.list_nodegroups(self.client("eks"), cluster), self.module.params["nodegroup_names"])
         found = []
-        for name in report.select_nodegroups(fleet_api.list_nodegroups(self.client("eks"), cluster), self.module.params["nodegroup_names"]):
+        for name in names:
+            self.step = "reading node group %s of cluster %s (DescribeNodegroup)" % (name, cluster)
             try:
                 found.append(api.describe_nodegroup(self.client("eks"), cluster, name))
             except api.NotFound:
                 pass  # deleted between ListNodegroups and DescribeNodegroup: no longer part of the fleet
         return found
 
-    def releases(self, nodegroups):
+    def releases(self, nodegroups, cluster_versions):
         values, reasons = {}, {}
-        for names in report.batches(report.release_parameters(nodegroups)):
+        for names in report.batches(report.release_parameters(nodegroups, cluster_versions)):
+            self.step = "reading the SSM parameters %s (GetParameters)" % ", ".join(names)
             found, missing = fleet_api.read_parameters(self.client("ssm"), names)
             values.update(found)
             reasons.update(missing)
@@ -251,36 +303,43 @@ class Report:
     def templates(self, nodegroups):
         versions, reasons = {}, {}
         for key, template in report.launch_templates(nodegroups).items():
+            self.step = "reading launch template %s (DescribeLaunchTemplateVersions)" % key
             try:
                 versions[key] = fleet_api.latest_template_version(self.client("ec2"), template)
             except api.LookupFailed as e:
                 reasons[key] = str(e)
         return versions, reasons
 
+    def update_in_progress(self, nodegroup):
+        if nodegroup.get("status") != "UPDATING":
+            return None
+        self.step = "reading the update in progress of node group %s of cluster %s (ListUpdates, DescribeUpdate)" % (
+            nodegroup.get("nodegroupName"), nodegroup.get("clusterName"))
+        return api.find_update_in_progress(self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"])
+
     def run(self):
-        names = self.module.params["cluster_names"]
-        if names is None:
-            names = fleet_api.list_clusters(self.client("eks"))
         clusters, nodegroups = [], []
-        for name in names:
+        for name in self.cluster_names():
+            self.step = "reading cluster %s (DescribeCluster)" % name
             try:
                 version = api.describe_cluster_version(self.client("eks"), name)
                 found = self.nodegroups(name)
             except api.NotFound as e:
                 self.module.fail_json(msg="%s. Check cluster_names and the region." % str(e).rstrip("."))
-            clusters.append(dict(name=name, version=version, nodegroups=len(found)))
+            clusters.append(dict(name=name, version=version))
             nodegroups.extend((version, nodegroup) for nodegroup in found)
 
         described = [nodegroup for dummy, nodegroup in nodegroups]
-        releases, release_reasons = self.releases(described)
+        cluster_versions = dict((cluster["name"], cluster["version"]) for cluster in clusters)
+        releases, release_reasons = self.releases(described, cluster_versions)
         templates, template_reasons = self.templates(described)
         entries = []
         for cluster_version, nodegroup in nodegroups:
-            update = None
-            if nodegroup.get("status") == "UPDATING":
-                update = api.find_update_in_progress(self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"])
+            update = self.update_in_progress(nodegroup)
+            self.step = "building the report line of node group %s of cluster %s" % (nodegroup.get("nodegroupName"), nodegroup.get("clusterName"))
             entries.append(report.report_entry(nodegroup, cluster_version, releases, release_reasons, templates, template_reasons, update))
-        self.module.exit_json(changed=False, nodegroups=entries, clusters=clusters, summary=report.summarize(entries))
+        self.step = "building the report's summary"
+        self.module.exit_json(changed=False, **report.fleet_report(clusters, entries))
 
 
 def main():
@@ -289,10 +348,19 @@ def main():
         nodegroup_names=dict(type="list", elements="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    problem = report.check_cluster_names(module.params["cluster_names"]) or report.check_nodegroup_names(module.params["nodegroup_names"])
+    if problem:
+        module.fail_json(msg=problem)
+    run = Report(module)
     try:
-        Report(module).run()
+        run.run()
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not report on the node groups")
+        module.fail_json_aws(e, msg="Could not report on the node groups while %s" % run.step)
+    except Exception as e:  # pylint: disable=broad-except
+        module.fail_json(
+            msg="Unexpected error while %s: %s: %s" % (run.step, type(e).__name__, e),
+            exception=traceback.format_exc(),
+        )
 
 
 if __name__ == "__main__":

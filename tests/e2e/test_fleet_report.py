@@ -1,14 +1,16 @@
 """eks_nodegroup_version_info end to end: the report's flags, latest releases, updates in flight and its calls.
 
 Releases come from the endpoint's catalogue (AL2023 1.30: oldest 1.30.4-20241024, latest 1.30.11-20250403;
-1.31: oldest 1.31.0-20241024, latest 1.31.7-20250403).
+1.31: oldest 1.31.0-20241024, latest 1.31.7-20250403; Amazon Linux 2 up to 1.32 only, whose latest is 1.32.7-20250715).
 """
 
 import collections
 
 import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from conftest import REGION
+from localeks.models import localeks_backends
 from fleets import LATEST_131
 from fleet_helpers import INFO
 
@@ -100,9 +102,10 @@ def test_report_flags_latest_releases_and_reasons_with_bounded_calls(fleet, ansi
     assert sorted(run.result["clusters"], key=lambda cluster: cluster["name"]) == [
         {"name": "edge", "version": "1.30", "nodegroups": 1}, {"name": "prod", "version": "1.31", "nodegroups": 8}]
     assert run.result["summary"] == {"clusters": 2, "nodegroups": 9, "behind": 5, "kubernetes_behind": 1, "release_behind": 3,
-                                     "template_behind": 2, "update_in_progress": 0, "upgradable": 5}
+                                     "template_behind": 2, "update_in_progress": 0, "upgradable": 5, "blocked": 0}
+    assert all(entry["blocked_reason"] is None for entry in run.result["nodegroups"])
 
-    # Bounded: one DescribeCluster per cluster, one GetParameters for the 4 parameters of 9 node groups,
+    # Bounded: one DescribeCluster per cluster, one GetParameters for the 3 parameters of 9 node groups,
     # one DescribeLaunchTemplateVersions per distinct template; nothing written.
     counted = calls(fleet)
     assert counted[("eks", "ListClusters")] == 1
@@ -179,3 +182,126 @@ def test_unknown_cluster_fails_with_its_name(fleet, ansible):
     run = ansible.run(module=INFO, cluster_names=["nope"])
     assert run.failed
     assert "nope" in run.msg and "cluster_names" in run.msg
+
+
+def backend():
+    """The endpoint's EKS model (in this process), for states no API call can put a node group in."""
+    return localeks_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+@pytest.mark.parametrize("args, option, name", [
+    ({"cluster_names": [""]}, "cluster_names", "''"),
+    ({"cluster_names": ["prod", "prod/eu"]}, "cluster_names", "'prod/eu'"),
+    ({"cluster_names": ["prod"], "nodegroup_names": ["general", " web"]}, "nodegroup_names", "' web'"),
+])
+def test_malformed_names_fail_naming_the_option_before_any_call(fleet, ansible, args, option, name):
+    run = ansible.run(module=INFO, **args)
+    assert run.failed, run
+    assert run.msg.startswith("%s: %s is not a valid EKS" % (option, name)), run
+    assert "Traceback" not in run.output and "MODULE FAILURE" not in run.output
+    assert fleet.requests() == []
+
+
+def test_an_unexpected_error_fails_naming_what_was_read(fleet, ansible):
+    # A DescribeCluster answer without the cluster's version: nothing the module expects.
+    backend().clusters["edge"].version = None
+    run = ansible.run(module=INFO, cluster_names=["prod", "edge"], env={"ANSIBLE_DISPLAY_TRACEBACK": "error"})
+    assert run.failed, run
+    assert run.msg == "Unexpected error while reading cluster edge (DescribeCluster): KeyError: 'version'", run
+    assert "MODULE FAILURE" not in run.output
+    assert "KeyError" in str(run.result.get("exception")), run
+
+
+def test_a_node_group_that_is_not_active_gets_no_upgrade(fleet, ansible):
+    issues = [{"code": "AsgInstanceLaunchFailures", "message": "Instance launch failed: insufficient capacity.",
+               "resourceIds": ["eks-general-asg"]}]
+    general = backend().describe_nodegroup("prod", "general")
+    general.status, general.health = "DEGRADED", {"issues": issues}
+    backend().describe_nodegroup("prod", "old").status = "CREATE_FAILED"
+    backend().describe_nodegroup("prod", "current").status = "DELETING"
+    run = ansible.run(module=INFO, cluster_names=["prod"])
+    assert not run.failed, run
+    report = by_name(run.result)
+
+    general = report["prod/general"]
+    assert general["status"] == "DEGRADED" and general["kubernetes_behind"] and general["behind"]
+    assert general["upgrade"] is None and general["upgrade_reason"] == general["blocked_reason"]
+    assert general["blocked_reason"] == (
+        "the node group is DEGRADED (health issues: AsgInstanceLaunchFailures: Instance launch failed: insufficient capacity."
+        " (eks-general-asg)): EKS starts updates only on ACTIVE node groups")
+    old = report["prod/old"]
+    assert old["release_behind"] and old["upgrade"] is None and old["blocked_reason"].startswith("the node group is CREATE_FAILED: ")
+    # already at its targets: up to date, whatever its status
+    current = report["prod/current"]
+    assert current["upgrade"] is None and current["upgrade_reason"] == "up to date" and current["blocked_reason"] is None
+
+    summary = run.result["summary"]
+    assert summary["behind"] == 5 and summary["upgradable"] == 3 and summary["blocked"] == 2
+    assert summary["upgradable"] == len([entry for entry in run.result["nodegroups"] if entry["upgrade"]])
+
+
+LATEST_AL2_132 = "1.32.7-20250715"
+AL2_133 = "/aws/service/eks/optimized-ami/1.33/amazon-linux-2/recommended/release_version"
+
+# Amazon Linux 2 stops at Kubernetes 1.32: the node groups of a 1.33 cluster cannot follow it.
+LEGACY = {
+    "region": REGION,
+    "defaults": {"update_duration": 1},
+    "clusters": [{"name": "legacy", "version": "1.33", "nodegroups": [
+        {"name": "al2-old", "version": "1.32", "ami_type": "AL2_x86_64", "release_version": "1.32.0-20250123"},
+        {"name": "al2-current", "version": "1.32", "ami_type": "AL2_ARM_64", "release_version": LATEST_AL2_132},
+        {"name": "al2023", "version": "1.32", "ami_type": "AL2023_x86_64_STANDARD"},
+    ]}],
+}
+
+
+def test_a_minor_without_a_published_release_for_the_ami_type_is_not_proposed(control, ansible, eks):
+    control.load_fleet(LEGACY)
+    control.clear_requests()
+    run = ansible.run(module=INFO)
+    assert not run.failed, run
+    report = by_name(run.result)
+
+    old = report["legacy/al2-old"]
+    assert old["kubernetes_behind"] and old["release_behind"] and old["latest_release"] == LATEST_AL2_132
+    # the release of its own minor only, and why not 1.33
+    assert old["upgrade"] == {"release_version": LATEST_AL2_132} and old["upgrade_reason"] is None
+    assert old["blocked_reason"] == (
+        "no Amazon Linux 2 release is published for Kubernetes 1.33 (SSM parameter %s does not exist), so EKS cannot move"
+        " the node group to it; move its workloads to an AL2023 or Bottlerocket node group" % AL2_133)
+
+    current = report["legacy/al2-current"]
+    assert current["kubernetes_behind"] and not current["release_behind"]
+    assert current["upgrade"] is None and current["upgrade_reason"] == current["blocked_reason"]
+    assert "no Amazon Linux 2 release is published for Kubernetes 1.33" in current["blocked_reason"]
+
+    assert report["legacy/al2023"]["upgrade"] == {"kubernetes_version": "1.33"} and report["legacy/al2023"]["blocked_reason"] is None
+    assert run.result["summary"]["upgradable"] == 2 and run.result["summary"]["blocked"] == 2
+    # the 1.33 parameters are read with the 1.32 ones: one call for the 5 distinct parameters
+    assert control.count("GetParameters", service="ssm") == 1
+
+    # what the report held back, EKS refuses; what it proposed, EKS accepts
+    with pytest.raises(eks.exceptions.InvalidParameterException, match="not supported for Kubernetes version 1.33"):
+        eks.update_nodegroup_version(clusterName="legacy", nodegroupName="al2-old", version="1.33")
+    eks.update_nodegroup_version(clusterName="legacy", nodegroupName="al2-old", releaseVersion=LATEST_AL2_132)
+
+
+def test_a_cluster_named_twice_is_reported_once(fleet, ansible):
+    run = ansible.run(module=INFO, cluster_names=["prod", "edge", "prod"])
+    assert not run.failed, run
+    keys = ["%s/%s" % (entry["cluster"], entry["name"]) for entry in run.result["nodegroups"]]
+    assert len(keys) == len(set(keys)) == 9
+    assert [cluster["name"] for cluster in run.result["clusters"]] == ["prod", "edge"]
+    assert run.result["summary"]["clusters"] == 2 and run.result["summary"]["nodegroups"] == 9
+    assert fleet.count("DescribeCluster") == 2 and fleet.count("ListNodegroups") == 2
+
+
+def test_a_cluster_without_node_groups_is_counted(fleet, ansible):
+    fleet.load_fleet({"region": REGION, "clusters": [{"name": "empty", "version": "1.31"}]}, reset=False)
+    run = ansible.run(module=INFO, cluster_names=["prod", "empty", "edge"])
+    assert not run.failed, run
+    assert run.result["clusters"] == [{"name": "prod", "version": "1.31", "nodegroups": 8}, {"name": "empty", "version": "1.31", "nodegroups": 0},
+                                      {"name": "edge", "version": "1.30", "nodegroups": 1}]
+    summary = run.result["summary"]
+    assert summary["clusters"] == len(run.result["clusters"]) == 3
+    assert summary["nodegroups"] == len(run.result["nodegroups"]) == sum(cluster["nodegroups"] for cluster in run.result["clusters"])

@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.amazon.aws.plugins.module_utils import cloud
+
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_fleet_api as fleet_api
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
 from ansible_collections.fleetops.eks.tests.unit.plugins.module_utils.stubbed_clients import stubbed  # noqa: F401 a fixture; pylint: disable=unused-import
@@ -34,17 +36,45 @@ def test_list_nodegroups_reads_every_page_and_names_a_missing_cluster(stubbed):
             fleet_api.list_nodegroups(eks, "nope")
 
 
-def test_read_parameters_one_call_values_and_reasons(stubbed):
+def test_read_parameters_one_call_values_and_absent_names(stubbed):
     ssm, stub = stubbed("ssm")
     stub.add_response(
         "get_parameters",
         {"Parameters": [{"Name": "/a", "Value": "1.31.7-20250403", "Type": "String"}], "InvalidParameters": ["/b"]},
-        {"Names": ["/a", "/b"]},
+        {"Names": ["/a", "/b", "/c"]},
     )
     with stub:
-        values, reasons = fleet_api.read_parameters(ssm, ["/a", "/b"])
-    assert values == {"/a": "1.31.7-20250403"}
-    assert list(reasons) == ["/b"] and "does not exist" in reasons["/b"]
+        values, reasons = fleet_api.read_parameters(ssm, ["/a", "/b", "/c"])
+    stub.assert_no_pending_responses()
+    # /b does not exist: None, told apart from /c, which SSM did not answer for
+    assert values == {"/a": "1.31.7-20250403", "/b": None}
+    assert list(reasons) == ["/c"] and "was not returned" in reasons["/c"]
+
+
+def test_list_clusters_retries_a_throttled_page(stubbed, monkeypatch):
+    monkeypatch.setattr(cloud.time, "sleep", lambda seconds: None)
+    eks, stub = stubbed("eks")
+    stub.add_response("list_clusters", {"clusters": ["a"], "nextToken": "t"}, {})
+    stub.add_client_error("list_clusters", "ThrottlingException", "Rate exceeded", 429)
+    stub.add_response("list_clusters", {"clusters": ["a"], "nextToken": "t"}, {})
+    stub.add_response("list_clusters", {"clusters": ["b"]}, {"nextToken": "t"})
+    with stub:
+        assert fleet_api.list_clusters(eks) == ["a", "b"]
+    stub.assert_no_pending_responses()
+
+
+def test_list_clusters_uses_amazon_aws_paginated_query(stubbed, monkeypatch):
+    eks, dummy = stubbed("eks")
+    seen = []
+
+    def query(client, paginator_name, retry_decorator=None, **params):
+        seen.append((client, paginator_name, retry_decorator, params))
+        return {"clusters": ["a"]} if paginator_name == "list_clusters" else {"nodegroups": ["x"]}
+
+    monkeypatch.setattr(fleet_api, "paginated_query_with_retries", query)
+    assert fleet_api.list_clusters(eks) == ["a"]
+    assert fleet_api.list_nodegroups(eks, "prod") == ["x"]
+    assert seen == [(eks, "list_clusters", api.AWS_RETRY, {}), (eks, "list_nodegroups", api.AWS_RETRY, {"clusterName": "prod"})]
 
 
 def test_read_parameters_denied_gives_every_name_a_reason(stubbed):
