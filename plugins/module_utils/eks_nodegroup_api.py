@@ -5,17 +5,16 @@
 
 """Thin functions over the EKS, SSM and EC2 clients used to update node group versions.
 
-Each function makes its calls once (with amazon.aws's retry decorator where the
-client is wrapped) and turns the few errors it expects into this module's
-exceptions; none of them decides policy, which is the planner's job.
-Clients come from ``AnsibleAWSModule.client(..., retry_decorator=AWS_RETRY)``.
+Each function makes its calls once and turns the few errors it expects into this
+module's exceptions; none of them decides policy, which is the planner's job, nor
+when to call, which is the run's. Retries are the client's: the modules pass
+``bounded_client.BoundedClients`` clients, which retry transient errors until the
+task's deadline; a client wrapped with amazon.aws's ``AWS_RETRY`` works as well.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -37,10 +36,6 @@ class LookupFailed(Exception):
 
 class UpdateInUse(Exception):
     """EKS refused to start an update because the node group is busy."""
-
-
-def _unwrapped(client):
-    return getattr(client, "client", client)
 
 
 def describe_nodegroup(eks, cluster_name, name):
@@ -100,19 +95,24 @@ def describe_update_or_none(eks, cluster_name, name, update_id):
         return None
 
 
+def list_update_ids(eks, cluster_name, name):
+    """Every update id of the node group, oldest first (ListUpdates, every page)."""
+    update_ids, token = [], None
+    while True:
+        page = eks.list_updates(name=cluster_name, nodegroupName=name, aws_retry=True, **({"nextToken": token} if token else {}))
+        update_ids.extend(page.get("updateIds") or [])
+        token = page.get("nextToken")
+        if not token:
+            return update_ids
+
+
 def find_update_in_progress(eks, cluster_name, name):
     """The node group's update that is InProgress, or None.
 
     EKS runs at most one update of a node group at a time; updates are listed
     oldest first, so the newest are described first.
     """
-
-    @AWS_RETRY
-    def list_update_ids():
-        paginator = _unwrapped(eks).get_paginator("list_updates")
-        return paginator.paginate(name=cluster_name, nodegroupName=name).build_full_result().get("updateIds", [])
-
-    for update_id in reversed(list_update_ids()):
+    for update_id in reversed(list_update_ids(eks, cluster_name, name)):
         update = describe_update(eks, cluster_name, name, update_id)
         if update.get("status") == "InProgress":
             return update
@@ -125,26 +125,3 @@ def start_update(eks, request, token):
         return eks.update_nodegroup_version(clientRequestToken=token, aws_retry=True, **request)["update"]
     except is_boto3_error_code("ResourceInUseException") as e:
         raise UpdateInUse(e.response["Error"].get("Message") or "the node group is busy")
-
-
-def wait_for_update(eks, cluster_name, name, update, timeout, delay, sleep=time.sleep, clock=time.monotonic):
-    """Follow ``update`` (as last seen) with DescribeUpdate every ``delay`` seconds until it ends or ``timeout`` passes.
-
-    Returns ``(outcome, update)``: outcome is the terminal status (Successful,
-    Failed or Cancelled), ``timeout`` (with the update as last seen), or ``gone``
-    (the node group or the update no longer exists; update None). The update was
-    just seen, so the first poll comes one ``delay`` later; the last poll falls on
-    the deadline, so an update ending in time is never reported as a timeout, and
-    the end of an update is seen at most ``delay`` seconds late.
-    Throttling and server errors are retried by AWS_RETRY; others propagate.
-    """
-    deadline = clock() + timeout
-    while update.get("status") not in TERMINAL_UPDATE_STATUSES:
-        remaining = deadline - clock()
-        if remaining <= 0:
-            return "timeout", update
-        sleep(min(delay, remaining))
-        update = describe_update_or_none(eks, cluster_name, name, update["id"])
-        if update is None:
-            return "gone", None
-    return update["status"], update

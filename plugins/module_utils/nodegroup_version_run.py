@@ -3,17 +3,29 @@
 # Copyright: Contributors to the fleetops.eks collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""One node group's run of eks_nodegroup_version: read, ask the planner, act, report.
+"""One node group's run of eks_nodegroup_version: a state machine, and the driver that runs it.
 
-This is the module shell's logic, shared by ``eks_nodegroup_version`` (one node
-group) and ``eks_nodegroup_version_batch`` (many node groups in one process).
-It decides nothing itself: the planner decides, the API layer calls.
+``NodegroupRun`` is the run as named states. It never calls AWS and never reads the
+clock: ``begin(now)`` and ``step(answer)`` each return the next ``Action`` (what to
+read or send, and not before when), or None once the run has ended. A step is a
+plain function of the state and the last answer::
 
-A run always ends by raising ``RunEnded`` with the module result for its node
-group. When it must wait for an update (its own, or another one in the way) it
-calls ``await_update(nodegroup, update, then)``: here that waits in place and
-calls ``then(outcome, update)``; the batch overrides it to wait for many updates
-in one poll loop and call ``then`` when the update's turn comes.
+    checked ─► DESCRIBE ─► GATHER ─(plan)─► GATE ─┬─► FIND_IN_FLIGHT ─┬─► FOLLOW ──► LAST_DESCRIBE ─► ended
+                  ▲                               │                   ├─► WAIT_OTHER ─┐
+                  │                               └─► START ──────────┴─► FOLLOW      │
+                  └──────────── re-describe (at most MAX_ROUNDS times) ◄──────────────┘
+
+(no-op plans, refusals, check mode, ``wait: false``, timeouts and faults end the run
+from the state they happen in). ``result()`` is the one place where a run becomes a
+module result, and it keeps one rule whatever ended the run: once
+UpdateNodegroupVersion was sent, or may have been (its answer lost, an error
+after the write, an exception), the result says ``changed: true`` and carries the
+request and the update as last seen (or says that its answer was lost).
+
+``Driver`` performs the actions with the API layer (``eks_nodegroup_api``) over
+deadline-bounded clients (``bounded_client``): ``run_one`` runs one machine (the
+module), ``run_many`` runs many in one loop (the batch): every machine is read and
+planned before any starts an update, and polls are made when each is due.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,15 +34,23 @@ __metaclass__ = type
 
 import datetime
 import time
+import traceback
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
 from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_version_plan as planner
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import BoundedClients
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import Deadline
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import DeadlineExceeded
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import describe_error
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import may_have_been_served
 
-# Planning rounds: a node group that keeps changing under the module (another update
+# Planning rounds: a node group that keeps changing under the run (another update
 # started by someone else) is re-read and re-planned at most this many times.
 MAX_ROUNDS = 5
+
+TERMINAL_UPDATE_STATUSES = api.TERMINAL_UPDATE_STATUSES
 
 
 def nodegroup_argument_spec():
@@ -63,18 +83,6 @@ def wait_argument_spec():
 NODEGROUP_OPTIONS = tuple(nodegroup_argument_spec())
 
 
-class RunEnded(Exception):
-    """The end of a run: the module result for its node group, and whether it failed."""
-
-    def __init__(self, result, failed=False, states=None):
-        super(RunEnded, self).__init__(result.get("msg"))
-        self.result = result
-        self.failed = failed
-        # {"before": ..., "after": ...}: version, release and template version before the run and after it (as
-        # described once the update ended; otherwise the planned target). None when the run ended before a plan.
-        self.states = states
-
-
 def plain(value):
     """JSON-ready copy: datetimes as ISO 8601 strings."""
     if isinstance(value, dict):
@@ -90,52 +98,505 @@ def snake(value):
     return camel_dict_to_snake_dict(plain(value), ignore_list=["labels", "tags"]) if value else None
 
 
-class NodegroupVersionRun:
-    """One node group: reads, asks the planner, then acts (or, in check mode, reports).
+# -- the machine ------------------------------------------------------------------------------------------
 
-    ``params`` holds the node group's options and ``wait``, ``wait_timeout`` and
-    ``wait_delay``. ``clients`` (service -> client) may be shared between runs;
-    ``memo`` (a dict), when given, shares the reads that do not depend on the node
-    group (cluster version, SSM release, launch template version) between runs.
+DESCRIBE = "describe"
+GATHER = "gather"
+GATE = "gate"
+FIND_IN_FLIGHT = "find_in_flight"
+START = "start"
+FOLLOW = "follow"
+WAIT_OTHER = "wait_other"
+LAST_DESCRIBE = "last_describe"
+ENDED = "ended"
+
+# The answer a batch gives a run that asks to start an update after the batch has stopped.
+SKIP = object()
+
+
+class Action:
+    """What a run asks its driver to do: ``kind`` (its state's read or write), ``args``, not before ``at``.
+
+    ``at`` is a time on the driver's monotonic clock, or None for at once. ``last_call``: the action falls on
+    or after the deadline and is the run's last exchange with AWS (one short attempt).
     """
 
-    def __init__(self, module, params, clients=None, memo=None, deadline=None):
-        self.module = module
+    def __init__(self, kind, at=None, last_call=False, **args):
+        self.kind = kind
+        self.at = at
+        self.last_call = last_call
+        self.args = args
+
+    def __repr__(self):
+        return "Action(%s, at=%s, last_call=%s)" % (self.kind, self.at, self.last_call)
+
+
+class Answer:
+    """What the driver found when it did an action: ``value``, or the ``error`` it met; ``now`` is when."""
+
+    def __init__(self, now, value=None, error=None):
+        self.now = now
+        self.value = value
+        self.error = error
+
+
+class Ending:
+    """How a run ended: ``kind`` (a status of the batch's vocabulary), ``msg``, and whether it failed.
+
+    ``shows_other``: the result's update is the other update the run met in its way.
+    """
+
+    def __init__(self, kind, msg, failed=False, changed=False, shows_other=False):
+        self.kind = kind
+        self.msg = msg
+        self.failed = failed
+        self.changed = changed
+        self.shows_other = shows_other
+
+
+class NodegroupRun:
+    """One node group's run. ``params``: its options, with ``wait``, ``wait_timeout`` and ``wait_delay``.
+
+    ``deadline`` is a time on the driver's monotonic clock; the driver's clients are bounded by the same one.
+    """
+
+    def __init__(self, params, deadline, check_mode=False, diff=False):
         self.params = params
-        self.clients = clients if clients is not None else {}
-        self.memo = memo
-        self.deadline = deadline if deadline is not None else time.monotonic() + params["wait_timeout"]
-        self.request = None
+        self.deadline = deadline
+        self.check_mode = check_mode
+        self.diff = diff
+        self.state = None
+        self.now = None
+        self.request = None  # the checked options
+        self.nodegroup = None  # as last described
+        self.plan = None
+        self.rounds = MAX_ROUNDS
+        self.reread = False
+        self.update = None  # this run's update, started or attached to, as last seen
+        self.other = None  # another update in the way, as last seen
+        self.api_request = None  # UpdateNodegroupVersion's parameters, with the token
+        self.sent = False  # UpdateNodegroupVersion was sent, or may have been
+        self.started = False  # EKS answered it with this run's update
+        self.following_since = None
+        self.duration = None
+        self.after = None  # version, release and template version described after the update ended
+        self.ending = None
+        self.error = None  # the error that ended the run, if one did
+        self.traceback = None
 
-    def client(self, service):
-        if service not in self.clients:
-            self.clients[service] = self.module.client(service, retry_decorator=api.AWS_RETRY)
-        return self.clients[service]
-
-    def fail(self, msg, **result):
-        result.setdefault("changed", False)
-        raise RunEnded(dict(result, msg=msg), failed=True)
-
-    def remaining(self):
-        return self.deadline - time.monotonic()
+    # -- the machine's interface ----------------------------------------------------------------------------
 
     def name(self):
-        return "node group %s in cluster %s" % (self.params["name"], self.params["cluster_name"])
+        return "node group %s in cluster %s" % (self.params.get("name"), self.params.get("cluster_name"))
 
-    # -- reads -----------------------------------------------------------------------------------
+    @property
+    def ended(self):
+        return self.state == ENDED
 
-    def describe(self):
+    def begin(self, now):
+        """The first action, after checking the options alone."""
+        self.now = now
         try:
-            return api.describe_nodegroup(self.client("eks"), self.params["cluster_name"], self.params["name"])
-        except api.NotFound as e:
-            self.fail(
-                "%s. Check cluster_name (%s), name (%s) and the region." % (str(e).rstrip("."), self.params["cluster_name"], self.params["name"])
+            self.request = planner.check_options(self.params)
+        except planner.PlanError as e:
+            return self._end("failed", e.msg, failed=True)
+        return self._ask(DESCRIBE)
+
+    def step(self, answer):
+        """Carry the run on with the answer to its last action; the next action, or None when it has ended."""
+        if self.ended:
+            raise ValueError("the run of %s has ended" % self.name())
+        self.now = answer.now
+        return getattr(self, "_on_" + self.state)(answer)
+
+    def fault(self, error, now=None):
+        """End the run on an error its state does not expect (an AWS error, no time left, an exception)."""
+        if now is not None:
+            self.now = now
+        if self.ended:
+            return None
+        if self.state == START:
+            self.sent = may_have_been_served(error)
+        doing = {
+            DESCRIBE: "Describing the %s" % self.name(),
+            GATHER: "Reading what the plan of the %s needs" % self.name(),
+            GATE: "Preparing the update of the %s" % self.name(),
+            FIND_IN_FLIGHT: "Looking for the update in progress of the %s" % self.name(),
+            START: "UpdateNodegroupVersion for the %s" % self.name(),
+            FOLLOW: "Following update %s of the %s" % ((self.update or {}).get("id"), self.name()),
+            WAIT_OTHER: "Waiting for update %s of the %s" % ((self.other or {}).get("id"), self.name()),
+            LAST_DESCRIBE: "Describing the %s after its update ended" % self.name(),
+        }.get(self.state, "The run of the %s" % self.name())
+        if isinstance(error, planner.PlanError):
+            msg = error.msg
+        else:
+            msg = "%s failed: %s." % (doing, describe_error(error).rstrip("."))
+            if isinstance(error, DeadlineExceeded) or self.now >= self.deadline:
+                msg = "Timed out after %ss. %s" % (self.params.get("wait_timeout"), msg)
+        if self.update is not None and self.update.get("status") not in TERMINAL_UPDATE_STATUSES:
+            msg += " Update %s goes on in EKS (status %s as last seen); run the task again to follow it." % (
+                self.update["id"], self.update.get("status"))
+        self.error = error
+        return self._end("failed", msg, failed=True, shows_other=self.state == WAIT_OTHER)
+
+    # -- transitions ------------------------------------------------------------------------------------------
+
+    def _ask(self, state, at=None, last_call=False, **args):
+        self.state = state
+        return Action(state, at=at, last_call=last_call, **args)
+
+    def _end(self, kind, msg, failed=False, changed=False, shows_other=False):
+        self.state = ENDED
+        self.ending = Ending(kind, msg, failed=failed, changed=changed, shows_other=shows_other)
+        return None
+
+    def _poll(self, state, update):
+        """Poll ``update`` one ``wait_delay`` from now; the last poll falls on the deadline."""
+        at = min(self.now + self.params["wait_delay"], self.deadline)
+        return self._ask(state, at=at, last_call=at >= self.deadline, update=update)
+
+    def _expected(self, answer, *errors):
+        """The answer's error when it is one of ``errors``; any other error ends the run through fault()."""
+        if answer.error is None:
+            return None
+        if isinstance(answer.error, errors):
+            return answer.error
+        raise _Fault(answer.error)
+
+    def _on_describe(self, answer):
+        missing = self._expected(answer, api.NotFound)
+        if missing is not None:
+            return self._end(
+                "failed",
+                "%s. Check cluster_name (%s), name (%s) and the region."
+                % (str(missing).rstrip("."), self.params["cluster_name"], self.params["name"]),
+                failed=True,
             )
+        self.nodegroup = answer.value
+        try:
+            lookups = planner.required_lookups(self.nodegroup, self.request)
+        except planner.PlanError as e:
+            return self._end("failed", e.msg, failed=True)
+        return self._ask(GATHER, nodegroup=self.nodegroup, lookups=lookups)
+
+    def _on_gather(self, answer):
+        failed = self._expected(answer, api.LookupFailed)
+        if failed is not None:
+            version = (self.request["launch_template"] or {}).get("version")
+            return self._end(
+                "failed",
+                "launch_template.version %s cannot be used: %s. Choose a version the launch template has."
+                % (version, str(failed).rstrip(".")),
+                failed=True,
+            )
+        try:
+            self.plan = planner.plan_update(self.nodegroup, self.request, answer.value)
+        except planner.PlanError as e:
+            return self._end("failed", e.msg, failed=True)
+        if self.plan.action == "none":
+            return self._end("current", self.plan.reason)
+        return self._ask(GATE)
+
+    def _on_gate(self, answer):
+        if answer.value is SKIP:
+            return self._end("not_started", "Not started: %s." % answer.error, failed=True)
+        if self.nodegroup.get("status") == "UPDATING":
+            return self._ask(FIND_IN_FLIGHT, nodegroup=self.nodegroup)
+        return self._start()
+
+    def _on_find_in_flight(self, answer):
+        self._expected(answer)
+        in_flight = answer.value
+        if in_flight is None:
+            if not self.reread:
+                # The update ended between the two reads: the node group may be at the target by now.
+                self.reread = True
+                return self._describe_again()
+            return self._start()
+        if planner.in_flight_decision(self.plan, in_flight) == "attach":
+            self.update = in_flight
+            return self._follow()
+        return self._wait_for_other(in_flight)
+
+    def _start(self):
+        token = self.params.get("client_request_token") or planner.derive_client_request_token(self.nodegroup, self.plan.request)
+        self.api_request = dict(self.plan.request, clientRequestToken=token)
+        if self.check_mode:
+            return self._end("would_update", "Would update %s: %s." % (self.name(), self.plan.reason), changed=True)
+        # From here on the request counts as sent until EKS is known to have refused it.
+        self.sent = True
+        return self._ask(START, request=self.plan.request, token=token)
+
+    def _on_start(self, answer):
+        if answer.value is SKIP:
+            self.sent = False
+            self.api_request = None
+            return self._end("not_started", "Not started: %s." % answer.error, failed=True)
+        if self._expected(answer, api.UpdateInUse) is not None:
+            # Someone started an update between our read and our call: read again and re-plan.
+            self.sent = False
+            return self._describe_again()
+        update = answer.value
+        self.update = update
+        mismatches = planner.update_mismatches(self.plan, update)
+        if mismatches:
+            return self._end(
+                "failed",
+                "EKS answered UpdateNodegroupVersion for the %s with update %s (%s), which does not lead to this"
+                " task's target (%s): %s. EKS hands back the update it first started for a client request token, so"
+                " client_request_token %s was used before for another request; leave client_request_token out, or"
+                " give a new one." % (
+                    self.name(), update.get("id"), _params_text(update), self.plan.reason, "; ".join(mismatches),
+                    self.api_request["clientRequestToken"]),
+                failed=True,
+            )
+        self.started = True
+        return self._follow()
+
+    def _follow(self):
+        update = self.update
+        if not self.params["wait"] or self.check_mode:
+            if self.check_mode:
+                msg = "Would follow update %s of %s, already in progress towards this task's target: %s." % (
+                    update["id"], self.name(), self.plan.reason)
+                return self._end("would_update", msg, changed=self.params["wait"])
+            how, state = ("Started", "started") if self.started else ("Found", "already in progress")
+            msg = "%s update %s of %s (%s): %s; not waiting for it." % (how, update["id"], self.name(), state, self.plan.reason)
+            return self._end("in_progress", msg)
+        self.following_since = self.now
+        if update.get("status") in TERMINAL_UPDATE_STATUSES:
+            return self._ask(LAST_DESCRIBE, last_call=self.now >= self.deadline)
+        return self._poll(FOLLOW, update)
+
+    def _on_follow(self, answer):
+        self._expected(answer)
+        seen = answer.value
+        if seen is None:
+            return self._end(
+                "failed",
+                "%s or its update %s no longer exists: it was deleted while the update was being followed."
+                % (self.name(), self.update["id"]),
+                failed=True,
+            )
+        self.update = seen
+        if seen.get("status") not in TERMINAL_UPDATE_STATUSES:
+            if self.now >= self.deadline:
+                return self._end(
+                    "failed",
+                    "Timed out after %ss waiting for update %s of %s (status %s). The update goes on in EKS; run the"
+                    " task again to resume waiting on the same update."
+                    % (self.params["wait_timeout"], seen["id"], self.name(), seen.get("status")),
+                    failed=True,
+                )
+            return self._poll(FOLLOW, seen)
+        self.duration = round(self.now - self.following_since, 1)
+        return self._ask(LAST_DESCRIBE, last_call=self.now >= self.deadline)
+
+    def _on_last_describe(self, answer):
+        missing = self._expected(answer, api.NotFound)
+        update = self.update
+        if missing is not None:
+            return self._end(
+                "failed",
+                "Update %s of %s ended %s, but the node group no longer exists: %s."
+                % (update["id"], self.name(), update.get("status"), str(missing).rstrip(".")),
+                failed=True,
+            )
+        self.nodegroup = answer.value
+        self.after = planner.current_state(self.nodegroup)
+        status = update.get("status")
+        if status != "Successful":
+            errors = planner.describe_update_errors(update)
+            return self._end(
+                "failed",
+                "Update %s of %s ended %s: %s" % (update["id"], self.name(), status, "; ".join(errors) or "EKS reported no error details"),
+                failed=True,
+            )
+        mismatches = planner.target_mismatches(self.plan, self.nodegroup)
+        if mismatches:
+            return self._end(
+                "failed",
+                "Update %s of %s (%s) ended Successful, but the node group is not at this task's target (%s): %s."
+                " Run the task again to plan from where the node group is."
+                % (update["id"], self.name(), _params_text(update), self.plan.reason, "; ".join(mismatches)),
+                failed=True,
+            )
+        return self._end("updated", "Updated %s: %s." % (self.name(), self.plan.reason), changed=True)
+
+    def _wait_for_other(self, other):
+        self.other = other
+        what = _update_text(other)
+        if not self.params["wait"]:
+            return self._end(
+                "failed",
+                "%s is busy with update %s, which does not lead to this task's target (%s). Run the task again when it"
+                " has ended, or set wait: true to wait for it." % (self.name(), what, self.plan.reason),
+                failed=True, shows_other=True,
+            )
+        if self.check_mode:
+            return self._end(
+                "would_update",
+                "Would wait for update %s to end, then update %s: %s." % (what, self.name(), self.plan.reason),
+                changed=True,
+            )
+        return self._poll(WAIT_OTHER, other)
+
+    def _on_wait_other(self, answer):
+        self._expected(answer)
+        seen = answer.value
+        if seen is not None:
+            self.other = seen
+            if seen.get("status") not in TERMINAL_UPDATE_STATUSES:
+                if self.now >= self.deadline:
+                    return self._end(
+                        "failed",
+                        "Timed out after %ss waiting for update %s of %s to end before starting this task's update"
+                        " (%s). Run the task again later."
+                        % (self.params["wait_timeout"], _update_text(seen), self.name(), self.plan.reason),
+                        failed=True, shows_other=True,
+                    )
+                return self._poll(WAIT_OTHER, seen)
+        return self._describe_again()
+
+    def _describe_again(self):
+        if self.rounds <= 1:
+            return self._end(
+                "failed",
+                "%s kept changing while this task planned its update; run the task again." % self.name(),
+                failed=True,
+            )
+        self.rounds -= 1
+        return self._ask(DESCRIBE)
+
+    # -- the result -------------------------------------------------------------------------------------------
+
+    def result(self):
+        """The module result of an ended run (for the batch: one entry, with status, before, after, duration)."""
+        ending = self.ending
+        sent = self.sent
+        msg = ending.msg
+        if sent and self.update is None:
+            msg += (
+                " UpdateNodegroupVersion was sent (client request token %s) but its answer was lost, so the update may"
+                " be in progress: run the task again, and it finds that update and follows it instead of starting"
+                " another." % self.api_request["clientRequestToken"]
+            )
+        changed = bool(sent or ending.changed)
+        update = self.other if ending.shows_other else self.update
+        if sent or (self.check_mode and ending.kind == "would_update" and self.api_request):
+            request = self.api_request
+        elif self.check_mode and ending.kind == "would_update" and self.other is not None:
+            request = self.plan.request
+        else:
+            request = None
+        result = dict(
+            changed=changed,
+            msg=msg,
+            nodegroup_update=snake(update),
+            nodegroup=snake(self.nodegroup),
+            request=snake(request),
+        )
+        if self.plan is not None and self.diff:
+            result["diff"] = dict(before=self.plan.before, after=self.after or self.plan.after)
+        if ending.failed:
+            result["failed"] = True
+        if self.traceback:
+            result["exception"] = self.traceback
+        return result
+
+    def status(self):
+        """The batch's word for how the run ended."""
+        ending = self.ending
+        if ending.kind == "not_started":
+            return "not_started"
+        if ending.failed:
+            return "failed"
+        if self.check_mode:
+            if ending.changed:
+                return "would_update"
+            return "in_progress" if self.update is not None else "current"
+        return ending.kind
+
+    def states(self):
+        """``before`` and ``after``: the node group's versions before the run, and after it (as described once the
+        update ended, else the planned target); None before a plan."""
+        if self.plan is None:
+            return dict(before=None, after=None)
+        return dict(before=self.plan.before, after=self.after or self.plan.after)
+
+
+class _Fault(Exception):
+    def __init__(self, error):
+        super(_Fault, self).__init__(str(error))
+        self.error = error
+
+
+def _update_text(update):
+    return "%s %s (%s)" % (update.get("type"), update.get("id"), update.get("status"))
+
+
+def _params_text(update):
+    return ", ".join("%s %s" % (key, value) for key, value in sorted(planner.update_params(update).items())) or "no params"
+
+
+# -- the driver -------------------------------------------------------------------------------------------
+
+
+class Driver:
+    """Performs runs' actions with the API layer and feeds the answers back.
+
+    ``clients`` is a ``bounded_client.BoundedClients``: every call of every run of the process goes through it,
+    within its one deadline. ``memo`` shares the reads that do not depend on the node group (cluster version,
+    SSM release, launch template version) between the runs of one process.
+    """
+
+    def __init__(self, clients, sleep=time.sleep, clock=time.monotonic):
+        self.clients = clients
+        self.sleep = sleep
+        self.clock = clock
+        self.memo = {}
+
+    @property
+    def deadline(self):
+        return self.clients.deadline.at
+
+    def new_run(self, params, check_mode=False, diff=False):
+        return NodegroupRun(params, self.deadline, check_mode=check_mode, diff=diff)
+
+    # -- doing an action -------------------------------------------------------------------------------------
+
+    def eks(self, action):
+        return self.clients.client("eks", last_call=action.last_call)
+
+    def perform(self, run, action):
+        """Do ``action`` for ``run`` now; the answer, with the expected errors in it (others raise)."""
+        params = run.params
+        try:
+            if action.kind == DESCRIBE:
+                value = api.describe_nodegroup(self.eks(action), params["cluster_name"], params["name"])
+            elif action.kind == GATHER:
+                value = self.gather(action.args["nodegroup"], action.args["lookups"])
+            elif action.kind == GATE:
+                value = None
+            elif action.kind == FIND_IN_FLIGHT:
+                nodegroup = action.args["nodegroup"]
+                value = api.find_update_in_progress(self.eks(action), nodegroup["clusterName"], nodegroup["nodegroupName"])
+            elif action.kind == START:
+                value = api.start_update(self.eks(action), action.args["request"], action.args["token"])
+            elif action.kind in (FOLLOW, WAIT_OTHER):
+                value = api.describe_update_or_none(
+                    self.eks(action), params["cluster_name"], params["name"], action.args["update"]["id"]
+                )
+            elif action.kind == LAST_DESCRIBE:
+                value = api.describe_nodegroup(self.eks(action), params["cluster_name"], params["name"])
+            else:
+                raise ValueError("unknown action %r" % action.kind)
+        except (api.NotFound, api.LookupFailed, api.UpdateInUse) as expected:
+            return Answer(self.clock(), error=expected)
+        return Answer(self.clock(), value=value)
 
     def remembered(self, key, read):
-        """``read()``, once per ``key`` and module run when reads are shared; LookupFailed is remembered too."""
-        if self.memo is None:
-            return read()
+        """``read()``, once per ``key`` and process; LookupFailed is remembered too."""
         if key not in self.memo:
             try:
                 self.memo[key] = (read(), None)
@@ -147,169 +608,153 @@ class NodegroupVersionRun:
         return value
 
     def gather(self, nodegroup, lookups):
+        """The facts ``lookups`` asks for; LookupFailed when the launch template version cannot be resolved."""
         facts = {}
+        eks = self.clients.client("eks")
         if lookups["cluster_version"]:
             cluster = nodegroup["clusterName"]
-            facts["cluster_version"] = self.remembered(("cluster_version", cluster), lambda: api.describe_cluster_version(self.client("eks"), cluster))
+            facts["cluster_version"] = self.remembered(("cluster_version", cluster), lambda: api.describe_cluster_version(eks, cluster))
         if lookups["release_parameter"]:
             parameter = lookups["release_parameter"]
+            ssm = self.clients.client("ssm")
             try:
-                facts["latest_release"] = self.remembered(("parameter", parameter), lambda: api.read_parameter(self.client("ssm"), parameter))
+                facts["latest_release"] = self.remembered(("parameter", parameter), lambda: api.read_parameter(ssm, parameter))
             except api.LookupFailed as e:
                 facts["latest_release_error"] = str(e)
         if lookups["launch_template_version"]:
             template, version = nodegroup["launchTemplate"], lookups["launch_template_version"]
+            ec2 = self.clients.client("ec2")
             key = ("launch_template", template.get("id") or template.get("name"), version)
-            try:
-                resolved = self.remembered(key, lambda: api.resolve_launch_template_version(self.client("ec2"), template, version))
-                facts["launch_template_version"] = resolved["number"]
-                facts["launch_template_image_id"] = resolved["image_id"]
-            except api.LookupFailed as e:
-                self.fail("launch_template.version %s cannot be used: %s. Choose a version the launch template has." % (version, str(e).rstrip(".")))
+            resolved = self.remembered(key, lambda: api.resolve_launch_template_version(ec2, template, version))
+            facts["launch_template_version"] = resolved["number"]
+            facts["launch_template_image_id"] = resolved["image_id"]
         return facts
 
-    # -- results ---------------------------------------------------------------------------------
-
-    def finish(self, changed, msg, plan, nodegroup, update=None, request=None, after=None, failed=False):
-        result = dict(changed=changed, msg=msg, nodegroup_update=snake(update), nodegroup=snake(nodegroup), request=snake(request))
-        states = None
-        if plan is not None:
-            if self.module._diff:
-                result["diff"] = dict(before=plan.before, after=after or plan.after)
-            ended = planner.current_state(nodegroup) if failed and update and update.get("status") in api.TERMINAL_UPDATE_STATUSES else None
-            states = dict(before=plan.before, after=after or ended or plan.after)
-        raise RunEnded(result, failed=failed, states=states)
-
-    # -- the run ---------------------------------------------------------------------------------
-
-    def run(self):
-        """The whole run; raises RunEnded."""
-        nodegroup, plan = self.prepare()
-        self.act(nodegroup, plan)
-        raise AssertionError("the run of %s ended without a result" % self.name())
-
-    def prepare(self):
-        """Reads only: check the options, describe the node group, plan. Raises RunEnded for a no-op or a refusal."""
+    def advance(self, run, action):
+        """Perform ``action`` and step ``run`` with its answer; whatever goes wrong ends the run honestly."""
         try:
-            self.request = planner.check_options(self.params)
-        except planner.PlanError as e:
-            self.fail(e.msg)
-        nodegroup = self.describe()
-        return nodegroup, self.plan(nodegroup)
+            answer = self.perform(run, action)
+            return run.step(answer)
+        except _Fault as fault:
+            return run.fault(fault.error, self.clock())
+        except Exception as error:  # pylint: disable=broad-except
+            run.traceback = traceback.format_exc()
+            return run.fault(error, self.clock())
 
-    def plan(self, nodegroup):
+    def begin(self, run):
         try:
-            lookups = planner.required_lookups(nodegroup, self.request)
-            plan = planner.plan_update(nodegroup, self.request, self.gather(nodegroup, lookups))
-        except planner.PlanError as e:
-            self.fail(e.msg, nodegroup=snake(nodegroup))
-        if plan.action == "none":
-            self.finish(False, plan.reason, plan, nodegroup)
-        return plan
+            return run.begin(self.clock())
+        except Exception as error:  # pylint: disable=broad-except
+            run.traceback = traceback.format_exc()
+            return run.fault(error, self.clock())
 
-    def replan(self, nodegroup, rounds, reread):
-        if rounds <= 1:
-            self.fail("%s kept changing while this task planned its update; run the task again." % self.name(), nodegroup=snake(nodegroup))
-        return self.act(nodegroup, self.plan(nodegroup), rounds - 1, reread)
+    def wait_until(self, at):
+        pause = at - self.clock()
+        if pause > 0:
+            self.sleep(pause)
 
-    def act(self, nodegroup, plan, rounds=MAX_ROUNDS, reread=False):
-        """Attach, wait for another update, or start the planned one (in check mode: say which)."""
-        in_flight = None
-        if nodegroup.get("status") == "UPDATING":
-            in_flight = api.find_update_in_progress(self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"])
-            if in_flight is None and not reread:
-                # The update ended between the two reads: the node group may be at the target by now.
-                return self.replan(self.describe(), rounds, reread=True)
-        if in_flight is not None:
-            if planner.in_flight_decision(plan, in_flight) == "attach":
-                return self.follow(plan, nodegroup, in_flight, started=False)
-            return self.wait_for_other(plan, nodegroup, in_flight, rounds, reread)
+    # -- one run, many runs ----------------------------------------------------------------------------------
 
-        api_request = dict(
-            plan.request, clientRequestToken=self.params["client_request_token"] or planner.derive_client_request_token(nodegroup, plan.request)
-        )
-        if self.module.check_mode:
-            self.finish(True, "Would update %s: %s." % (self.name(), plan.reason), plan, nodegroup, request=api_request)
-        token = api_request.pop("clientRequestToken")
-        try:
-            update = api.start_update(self.client("eks"), plan.request, token)
-        except api.UpdateInUse:
-            # Someone started an update between our read and our call: read again and re-plan.
-            return self.replan(self.describe(), rounds, reread)
-        return self.follow(plan, nodegroup, update, started=True, request=dict(plan.request, clientRequestToken=token))
+    def run_one(self, run):
+        """Drive one run to its end."""
+        action = self.begin(run)
+        while action is not None:
+            if action.at is not None:
+                self.wait_until(action.at)
+            action = self.advance(run, action)
+        return run
 
-    def await_update(self, nodegroup, update, then, then_starts=False):
-        """Wait here for ``update`` to end (or the deadline), then ``then(outcome, update as last seen)``.
+    def run_many(self, runs, continue_on_error=False):
+        """Drive many runs in one loop.
 
-        ``then_starts``: carrying on may start an update (this run waited for another one in its way).
+        Every run is described and planned (reads only) before any starts an update. Then, in the order given,
+        each acts: starts its update, attaches, or waits for another update; one loop then makes each run's
+        polls when they are due. Unless ``continue_on_error``, the first run to fail stops the others from
+        starting an update (they end ``not_started``); updates already started are followed to their end.
+        Returns the name of the run that stopped the batch, or None.
         """
-        outcome, seen = api.wait_for_update(
-            self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"], update, self.remaining(), self.params["wait_delay"]
-        )
-        return then(outcome, seen)
+        stopped_by = [None]
 
-    def wait_for_other(self, plan, nodegroup, other, rounds, reread):
-        """Another update is in progress: wait for it to end, then plan again."""
-        what = "%s %s (%s)" % (other.get("type"), other["id"], other.get("status"))
-        if not self.params["wait"]:
-            self.fail(
-                "%s is busy with update %s, which does not lead to this task's target (%s). Run the task again when it"
-                " has ended, or set wait: true to wait for it." % (self.name(), what, plan.reason),
-                nodegroup_update=snake(other), nodegroup=snake(nodegroup),
-            )
-        if self.module.check_mode:
-            self.finish(
-                True,
-                "Would wait for update %s to end, then update %s: %s." % (what, self.name(), plan.reason),
-                plan, nodegroup, request=plan.request,
-            )
+        def note(run):
+            if run.ended and run.ending.failed and not continue_on_error and stopped_by[0] is None and run.status() != "not_started":
+                stopped_by[0] = run
 
-        def then(outcome, seen):
-            if outcome == "timeout":
-                self.fail(
-                    "Timed out after %ss waiting for update %s of %s to end before starting this task's update (%s)."
-                    " Run the task again later." % (self.params["wait_timeout"], what, self.name(), plan.reason),
-                    nodegroup_update=snake(seen), nodegroup=snake(nodegroup),
-                )
-            return self.replan(self.describe(), rounds, reread)
+        def stop_reason():
+            run = stopped_by[0]
+            return "%s/%s failed first (%s), and continue_on_error is false" % (
+                run.params["cluster_name"], run.params["name"], run.ending.msg.rstrip("."))
 
-        return self.await_update(nodegroup, other, then, then_starts=True)
+        pending = {}
+        # Reads and plans of every run: each goes on until it asks to act (GATE) or ends.
+        for index, run in enumerate(runs):
+            action = self.begin(run)
+            while action is not None and action.kind != GATE:
+                action = self.advance(run, action)
+            note(run)
+            if action is not None:
+                pending[index] = action
+        # Each run acts in turn, until it waits (an action due later) or ends.
+        for index, run in enumerate(runs):
+            action = pending.pop(index, None)
+            while action is not None and action.at is None:
+                if action.kind in (GATE, START) and stopped_by[0] is not None:
+                    action = run.step(Answer(self.clock(), value=SKIP, error=stop_reason()))
+                    continue
+                action = self.advance(run, action)
+            note(run)
+            if action is not None:
+                pending[index] = action
+        # One loop for every wait: the actions due now, then a sleep until the next is due.
+        while pending:
+            due_at = min(action.at if action.at is not None else 0 for action in pending.values())
+            self.wait_until(due_at)
+            now = self.clock()
+            for index in sorted(pending):
+                action = pending[index]
+                if action.at is not None and action.at > now:
+                    continue
+                run = runs[index]
+                if action.kind in (GATE, START) and stopped_by[0] is not None:
+                    action = run.step(Answer(self.clock(), value=SKIP, error=stop_reason()))
+                else:
+                    action = self.advance(run, action)
+                note(run)
+                if action is None:
+                    del pending[index]
+                else:
+                    pending[index] = action
+        return stopped_by[0]
 
-    def follow(self, plan, nodegroup, update, started, request=None):
-        """Report a started or attached update, following it to its end when asked to."""
-        name = self.name()
-        how = "Started" if started else "Found"
-        if not self.params["wait"] or self.module.check_mode:
-            state = "started" if started else "already in progress"
-            if self.module.check_mode:
-                msg = "Would follow update %s of %s, already in progress towards this task's target: %s." % (update["id"], name, plan.reason)
-            else:
-                msg = "%s update %s of %s (%s): %s; not waiting for it." % (how, update["id"], name, state, plan.reason)
-            # Without waiting, only an update started by this run is a change made by this run.
-            changed = started or (self.module.check_mode and self.params["wait"])
-            self.finish(changed, msg, plan, nodegroup, update=update, request=request)
 
-        def then(outcome, final):
-            if outcome == "gone":
-                self.fail(
-                    "%s or its update %s no longer exists: it was deleted while the update was being followed." % (name, update["id"]),
-                    nodegroup_update=snake(update), request=snake(request),
-                )
-            if outcome == "timeout":
-                self.fail(
-                    "Timed out after %ss waiting for update %s of %s (status %s). The update goes on in EKS; run the task"
-                    " again to resume waiting on the same update." % (self.params["wait_timeout"], final["id"], name, final.get("status")),
-                    nodegroup_update=snake(final), nodegroup=snake(nodegroup), request=snake(request),
-                )
-            ended = self.describe()
-            if outcome != "Successful":
-                errors = planner.describe_update_errors(final)
-                self.finish(
-                    started,
-                    "Update %s of %s ended %s: %s" % (final["id"], name, outcome, "; ".join(errors) or "EKS reported no error details"),
-                    plan, ended, update=final, request=request, failed=True,
-                )
-            after = planner.current_state(ended)
-            self.finish(True, "Updated %s: %s." % (name, plan.reason), plan, ended, update=final, request=request, after=after)
+def module_clients(module, deadline):
+    """BoundedClients for an AnsibleAWSModule: its credentials, region, endpoint and aws_config apply."""
+    return BoundedClients(lambda service, config: module.client(service, config=config), deadline)
 
-        return self.await_update(nodegroup, update, then)
+
+def run_nodegroup(module):
+    """eks_nodegroup_version's whole run for an AnsibleAWSModule: its result, whatever happens on the way."""
+    run = None
+    try:
+        planner.check_options(module.params)
+    except planner.PlanError as e:
+        # Before any clock or client: an absurd wait_timeout is refused here, not met as an overflow.
+        return dict(changed=False, failed=True, msg=e.msg)
+    try:
+        driver = Driver(module_clients(module, Deadline(module.params["wait_timeout"])))
+        run = driver.new_run(module.params, check_mode=module.check_mode, diff=module._diff)
+        driver.run_one(run)
+        return run.result()
+    except Exception as error:  # pylint: disable=broad-except
+        return crash_result(run, error, traceback.format_exc())
+
+
+def crash_result(run, error, tb):
+    """A result for an exception that escaped even the run's own fault handling: still honest about the update."""
+    result = dict(changed=True, failed=True, msg="Unexpected error: %s: %s" % (type(error).__name__, error), exception=tb)
+    if run is not None:
+        result["msg"] = "Unexpected error in the run of %s: %s: %s" % (run.name(), type(error).__name__, error)
+        result["changed"] = bool(run.sent)
+        result["nodegroup_update"] = snake(run.update)
+        result["request"] = snake(run.api_request if run.sent else None)
+        result["nodegroup"] = snake(run.nodegroup)
+    return result

@@ -114,20 +114,34 @@ options:
     default: true
   wait_timeout:
     description:
-      - How many seconds to wait in all, including waiting for another update that is in progress.
+      - How many seconds the whole task may take, from 1 to 604800 (7 days), waiting for another update that is
+        in progress included.
+      - It bounds every AWS call as well, so a hung endpoint or endless throttling cannot stretch the task. Each
+        call gets connect and read timeouts no longer than the time left (60 s at most) and one attempt per try;
+        throttling, server errors, lost answers and network faults are tried again with jittered backoff while
+        time is left. Once it has run out, one last short call (5 s) may still be made, to see the update at the
+        deadline or the node group it left.
       - When it runs out the task fails with the update's id and status; running the task again resumes waiting
         on the same update.
     type: int
     default: 3600
   wait_delay:
     description:
-      - Seconds between two C(DescribeUpdate) polls. The end of an update is seen at most this late.
+      - Seconds between two C(DescribeUpdate) polls, from 1 to 3600. The end of an update is seen at most this late.
       - The default keeps the delay under 1% to 5% of a typical 10 to 60 minute node group update while making
         at most 120 calls an hour.
     type: int
     default: 30
 notes:
   - Check mode is supported; it makes the same read calls and no mutating call.
+  - B(Honest whatever ends the run.) Once C(UpdateNodegroupVersion) was sent, or may have been (its answer
+    lost, a server error, the deadline, an unexpected error), the result says C(changed=true) and carries
+    RV(request) with its client request token and RV(nodegroup_update) as last seen (at least its id), or says
+    that the answer was lost; running the task again finds that update and follows it.
+  - B(Success is verified.) The update EKS answers with must lead to the planned target (a reused
+    O(client_request_token) hands back an earlier update, which is refused), and after a C(Successful) update
+    the node group, described again, must be at the target; otherwise the task fails naming the update, its
+    params and the target.
   - IAM permissions used are C(eks:DescribeNodegroup), C(eks:DescribeCluster), C(eks:ListUpdates),
     C(eks:DescribeUpdate), C(eks:UpdateNodegroupVersion), C(ssm:GetParameter) on the C(/aws/service/...) public
     parameters, and C(ec2:DescribeLaunchTemplateVersions); each only when the request needs it.
@@ -321,32 +335,20 @@ diff:
       type: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import NodegroupVersionRun
-from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import RunEnded
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import nodegroup_argument_spec
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import run_nodegroup
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import wait_argument_spec
 
 
 def main():
     argument_spec = dict(nodegroup_argument_spec(), **wait_argument_spec())
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        NodegroupVersionRun(module, module.params).run()
-    except RunEnded as ended:
-        if ended.failed:
-            module.fail_json(**ended.result)
-        module.exit_json(**ended.result)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(
-            e, msg="Could not update the version of node group %s in cluster %s" % (module.params["name"], module.params["cluster_name"])
-        )
+    result = run_nodegroup(module)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -105,7 +105,8 @@ options:
     default: true
   wait_timeout:
     description:
-      - How many seconds to wait in all, for the whole batch, including waiting for other updates in progress.
+      - How many seconds the whole batch may take, from 1 to 604800 (7 days), waiting for other updates in progress
+        included. It bounds every AWS call too, as in M(fleetops.eks.eks_nodegroup_version).
       - When it runs out, the node groups still updating fail with their update's id and status; running the task
         again resumes waiting on the same updates.
     type: int
@@ -215,226 +216,72 @@ nodegroups:
       sample: 612.4
 """
 
-import time
-
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+import traceback
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
 from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_version_plan as planner
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import Deadline
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import NODEGROUP_OPTIONS
-from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import NodegroupVersionRun
-from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import RunEnded
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import Driver
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import crash_result
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import module_clients
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import nodegroup_argument_spec
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import wait_argument_spec
 
 STATUS_ORDER = ("updated", "in_progress", "would_update", "current", "failed", "not_started")
 
 
-class Pending(Exception):
-    """A run waits for ``update``; ``then(outcome, update)`` carries it on when the update has ended.
-
-    ``then_starts`` says that carrying on may start an update (the run waited for another update in its way).
-    """
-
-    def __init__(self, nodegroup, update, then, then_starts):
-        super(Pending, self).__init__(update["id"])
-        self.nodegroup = nodegroup
-        self.update = update
-        self.then = then
-        self.then_starts = then_starts
+def entry_params(module, options):
+    """One node group's options, with the batch's wait, wait_timeout and wait_delay."""
+    params = dict((key, options.get(key)) for key in NODEGROUP_OPTIONS)
+    params.update((key, module.params[key]) for key in ("wait", "wait_timeout", "wait_delay"))
+    return params
 
 
-class BatchedRun(NodegroupVersionRun):
-    """A node group's run whose waits are taken over by the batch's poll loop."""
-
-    def await_update(self, nodegroup, update, then, then_starts=False):
-        raise Pending(nodegroup, update, then, then_starts)
-
-
-class Entry:
-    """One node group of the batch: its run, and where it stands."""
-
-    def __init__(self, index, run):
-        self.index = index
-        self.run = run
-        self.status = None
-        self.result = None
-        self.failed = False
-        self.pending = None
-        self.waiting_since = None
-        self.duration = None
-
-    def label(self):
-        return "%s/%s" % (self.run.params["cluster_name"], self.run.params["name"])
-
-
-class NodegroupVersionBatch:
-    """The batch: check every entry, prepare every run (reads), act on each, then follow every update in one loop."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.clients = {}
-        self.memo = {}
-        self.deadline = time.monotonic() + self.params["wait_timeout"]
-        self.stopped_by = None
-        self.entries = []
-        for index, options in enumerate(self.params["nodegroups"]):
-            params = dict((key, options.get(key)) for key in NODEGROUP_OPTIONS)
-            params.update((key, self.params[key]) for key in ("wait", "wait_timeout", "wait_delay"))
-            self.entries.append(Entry(index, BatchedRun(module, params, clients=self.clients, memo=self.memo, deadline=self.deadline)))
-
-    # -- one entry ---------------------------------------------------------------------------------
-
-    def step(self, entry, action):
-        """Carry the entry's run on with ``action()``: it ends (RunEnded, an AWS error) or waits (Pending).
-
-        Returns what ``action`` returned when it did neither (``prepare`` returns the plan).
-        """
+def check(module, entries):
+    """Every entry's options, before any call: refuse the whole batch on the first bad one."""
+    seen = set()
+    for index, params in enumerate(entries):
+        label = "%s/%s" % (params["cluster_name"], params["name"])
+        where = "nodegroups[%d] (%s)" % (index, label)
+        if label in seen:
+            module.fail_json(msg="%s names a node group a second time; name each node group once." % where)
+        seen.add(label)
         try:
-            return action()
-        except Pending as pending:
-            if entry.pending is None or entry.pending.update["id"] != pending.update["id"]:
-                entry.waiting_since = time.monotonic()
-            entry.pending = pending
-        except RunEnded as ended:
-            self.end(entry, dict(ended.result, **(ended.states or dict(before=None, after=None))), ended.failed)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            result = dict(changed=False, msg="Could not update the version of %s: %s" % (entry.run.name(), e))
-            if getattr(e, "response", None):
-                result["error"] = camel_dict_to_snake_dict(e.response.get("Error") or {})
-            self.end(entry, result, True)
-        return None
+            planner.check_options(params)
+        except planner.PlanError as e:
+            if e.option in ("wait_timeout", "wait_delay"):
+                module.fail_json(msg=e.msg)
+            module.fail_json(msg="%s: %s" % (where, e.msg))
 
-    def end(self, entry, result, failed):
-        if entry.waiting_since is not None:
-            entry.duration = round(time.monotonic() - entry.waiting_since, 1)
-        entry.pending = None
-        entry.result = result
-        entry.failed = failed
-        entry.status = "failed" if failed else self.status_of(result)
-        if failed and not self.params["continue_on_error"] and self.stopped_by is None:
-            self.stopped_by = entry
 
-    def not_started(self, entry, why):
-        entry.pending = None
-        entry.result = dict(changed=False, msg="Not started: %s." % why)
-        entry.failed = True
-        entry.status = "not_started"
+def entry_result(run):
+    result = dict(run.result(), **run.states())
+    result.update(cluster_name=run.params["cluster_name"], name=run.params["name"])
+    result.update(status=run.status(), duration=run.duration, failed=run.ending.failed)
+    return result
 
-    def stop_reason(self):
-        return "%s failed first (%s), and continue_on_error is false" % (self.stopped_by.label(), self.stopped_by.result.get("msg", "").rstrip("."))
 
-    def status_of(self, result):
-        update = result.get("nodegroup_update") or {}
-        if self.module.check_mode and result.get("changed"):
-            return "would_update"
-        if not update:
-            return "current"
-        if update.get("status") == "Successful":
-            return "updated"
-        return "in_progress"
-
-    # -- the batch ---------------------------------------------------------------------------------
-
-    def check(self):
-        """Every entry's options, before any call: refuse the whole batch on the first bad one."""
-        seen = set()
-        for entry in self.entries:
-            where = "nodegroups[%d] (%s)" % (entry.index, entry.label())
-            if entry.label() in seen:
-                self.module.fail_json(msg="%s names a node group a second time; name each node group once." % where)
-            seen.add(entry.label())
-            try:
-                planner.check_options(entry.run.params)
-            except planner.PlanError as e:
-                self.module.fail_json(msg="%s: %s" % (where, e.msg))
-
-    def run(self):
-        self.check()
-        prepared = {}
-        for entry in self.entries:
-            found = self.step(entry, entry.run.prepare)
-            if found is not None:
-                prepared[entry.index] = found
-        for entry in self.entries:
-            if entry.index not in prepared:
-                continue
-            if self.stopped_by is not None:
-                self.not_started(entry, self.stop_reason())
-                continue
-            nodegroup, plan = prepared[entry.index]
-            self.step(entry, lambda entry=entry, nodegroup=nodegroup, plan=plan: entry.run.act(nodegroup, plan))
-            if entry.result is None and entry.pending is None:
-                raise AssertionError("the run of %s ended without a result" % entry.run.name())
-        self.follow()
-        self.report()
-
-    def waiting(self):
-        return [entry for entry in self.entries if entry.pending is not None]
-
-    def follow(self):
-        """One loop for every update the runs wait for: a round of DescribeUpdate every wait_delay seconds.
-
-        As for one node group, the last round falls on the deadline, and an update that has not ended by then
-        is handed back to its run as timed out.
-        """
-        while self.waiting():
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                for entry in self.waiting():
-                    self.step(entry, lambda pending=entry.pending: pending.then("timeout", pending.update))
-                continue
-            time.sleep(min(self.params["wait_delay"], remaining))
-            eks = self.entries[0].run.client("eks")
-            for entry in self.waiting():
-                self.step(entry, lambda entry=entry: self.poll(entry, eks))
-
-    def poll(self, entry, eks):
-        """Poll the entry's update once; when it has ended, hand it to the run (or, if the run would start an
-        update after it and the batch has stopped, leave the node group not started)."""
-        pending = entry.pending
-        update = api.describe_update_or_none(eks, pending.nodegroup["clusterName"], pending.nodegroup["nodegroupName"], pending.update["id"])
-        if update is None:
-            return pending.then("gone", None)
-        if update.get("status") not in api.TERMINAL_UPDATE_STATUSES:
-            pending.update = update
-            raise pending
-        if pending.then_starts and self.stopped_by is not None:
-            return self.not_started(entry, "%s; it waited for update %s, which has ended %s" % (self.stop_reason(), update["id"], update["status"]))
-        return pending.then(update["status"], update)
-
-    def report(self):
-        results = []
-        counts = {}
-        failures = []
-        for entry in self.entries:
-            result = dict(dict(before=None, after=None), **entry.result)
-            result.update(cluster_name=entry.run.params["cluster_name"], name=entry.run.params["name"])
-            result.update(status=entry.status, duration=entry.duration, failed=entry.failed)
-            result.setdefault("changed", False)
-            results.append(result)
-            counts[entry.status] = counts.get(entry.status, 0) + 1
-            if entry.status == "failed":
-                failures.append("%s: %s" % (entry.label(), result["msg"]))
-        msg = "%d node group%s: %s." % (
-            len(results),
-            "" if len(results) == 1 else "s",
-            ", ".join("%d %s" % (counts[status], status.replace("_", " ")) for status in STATUS_ORDER if status in counts),
-        )
-        if failures:
-            msg += " " + " ".join(failures)
-        outcome = dict(changed=any(result["changed"] for result in results), msg=msg, nodegroups=results)
-        if any(entry.failed for entry in self.entries):
-            self.module.fail_json(**outcome)
-        self.module.exit_json(**outcome)
+def report(module, runs):
+    results = [entry_result(run) for run in runs]
+    counts = {}
+    failures = []
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+        if result["status"] == "failed":
+            failures.append("%s/%s: %s" % (result["cluster_name"], result["name"], result["msg"]))
+    msg = "%d node group%s: %s." % (
+        len(results),
+        "" if len(results) == 1 else "s",
+        ", ".join("%d %s" % (counts[status], status.replace("_", " ")) for status in STATUS_ORDER if status in counts),
+    )
+    if failures:
+        msg += " " + " ".join(failures)
+    outcome = dict(changed=any(result["changed"] for result in results), msg=msg, nodegroups=results)
+    if any(result["failed"] for result in results):
+        module.fail_json(**outcome)
+    module.exit_json(**outcome)
 
 
 def main():
@@ -444,7 +291,27 @@ def main():
         **wait_argument_spec()
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    NodegroupVersionBatch(module).run()
+    entries = [entry_params(module, options) for options in module.params["nodegroups"]]
+    check(module, entries)
+    runs = []
+    try:
+        driver = Driver(module_clients(module, Deadline(module.params["wait_timeout"])))
+        runs = [driver.new_run(params, check_mode=module.check_mode, diff=module._diff) for params in entries]
+        driver.run_many(runs, continue_on_error=module.params["continue_on_error"])
+    except Exception as error:  # pylint: disable=broad-except
+        tb = traceback.format_exc()
+        results = [
+            entry_result(run) if run.ended else dict(
+                crash_result(run, error, tb), cluster_name=run.params["cluster_name"], name=run.params["name"], status="failed")
+            for run in runs
+        ]
+        module.fail_json(
+            msg="Unexpected error: %s: %s" % (type(error).__name__, error),
+            changed=any(result["changed"] for result in results),
+            nodegroups=results,
+            exception=tb,
+        )
+    report(module, runs)
 
 
 if __name__ == "__main__":
