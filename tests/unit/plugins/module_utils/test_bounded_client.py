@@ -77,7 +77,7 @@ def test_a_hung_endpoint_ends_at_the_deadline_not_after_read_timeouts_times_atte
     with pytest.raises(DeadlineExceeded) as raised:
         clients.client("eks").describe_update(name="prod", nodegroupName="general", updateId="u-1", aws_retry=True)
     assert clock.now <= 10.5
-    assert [timeout for _, timeout in log][:1] == [8]
+    assert [entry[1] for entry in log][:1] == [8]
     assert all(config.retries["total_max_attempts"] == 1 for config in configs)
     assert "DescribeUpdate got no answer within the 10s the task had" in str(raised.value)
     assert "ReadTimeoutError" in str(raised.value)
@@ -88,7 +88,7 @@ def test_endless_throttling_ends_at_the_deadline_with_the_last_error():
         clock.now += 0.01
         raise throttled()
 
-    clients, clock, log, _ = clients_for(5, always_throttled)
+    clients, clock, log, unused_configs = clients_for(5, always_throttled)
     with pytest.raises(DeadlineExceeded) as raised:
         clients.client("eks").describe_update(name="prod", nodegroupName="general", updateId="u-1")
     assert 5 <= clock.now <= 5.1
@@ -105,7 +105,7 @@ def test_a_transient_error_is_retried_and_the_answer_returned():
             raise answer
         return answer
 
-    clients, clock, log, _ = clients_for(60, flaky)
+    clients, clock, log, unused_configs = clients_for(60, flaky)
     assert clients.client("eks").describe_update(name="prod", nodegroupName="g", updateId="u-1") == {"update": {"id": "u-1"}}
     assert len(log) == 2 and clients.retries == 1
 
@@ -116,14 +116,14 @@ def test_a_permanent_error_is_raised_at_once():
             {"Error": {"Code": "AccessDeniedException", "Message": "no"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "DescribeUpdate"
         )
 
-    clients, clock, log, _ = clients_for(60, denied)
+    clients, clock, log, unused_configs = clients_for(60, denied)
     with pytest.raises(botocore.exceptions.ClientError):
         clients.client("eks").describe_update(name="prod", nodegroupName="g", updateId="u-1")
     assert len(log) == 1
 
 
 def test_after_the_deadline_only_a_last_call_is_made_with_one_short_attempt():
-    clients, clock, log, _ = clients_for(1, hung)
+    clients, clock, log, unused_configs = clients_for(1, hung)
     clock.now = 2.0
     with pytest.raises(DeadlineExceeded):
         clients.client("eks").describe_update(name="prod", nodegroupName="g", updateId="u-1")

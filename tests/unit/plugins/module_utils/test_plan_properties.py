@@ -69,7 +69,7 @@ def minor(number):
 
 def weighted(draw, *choices):
     """One of ``(weight, strategy)`` choices, drawn in proportion to the weights."""
-    roll = draw(st.integers(0, sum(weight for weight, _ in choices) - 1))
+    roll = draw(st.integers(0, sum(choice[0] for choice in choices) - 1))
     for weight, strategy in choices:
         if roll < weight:
             return draw(strategy)
@@ -274,7 +274,7 @@ def test_accepted_options_are_canonical(options):
 @given(worlds())
 def test_no_plan_rolls_back(world):
     nodegroup, options, facts = world
-    _, plan = planned(nodegroup, options, facts)
+    plan = planned(nodegroup, options, facts)[1]
     if plan is None:
         return
     before, after = plan.before, plan.after
@@ -338,7 +338,7 @@ def test_planning_again_from_the_target_is_a_noop(world, data):
 @PROPERTY
 @given(worlds(), st.data())
 def test_token_is_stable_and_follows_state_and_request(world, data):
-    nodegroup, options, _ = world
+    nodegroup, options = world[:2]
     api_request = {"clusterName": "prod", "nodegroupName": "general", "version": options["kubernetes_version"] or nodegroup["version"]}
     if options["release_version"]:
         api_request["releaseVersion"] = options["release_version"]
