@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
 
-.PHONY: setup test sanity compat unit endpoint e2e bench reliability lint docs ee demo clean
+.PHONY: setup test sanity compat unit endpoint e2e soak bench reliability lint docs ee demo clean
 
 $(STAMP): requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it, or run make PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -59,6 +59,16 @@ endpoint: setup
 
 e2e: setup
 	$(BIN)/python -m pytest -n 2 -q tests/e2e
+
+## The stateful Hypothesis test of runs under faults with a large budget (make test runs it with a small one);
+## its figures go to .tmp/stateful-soak.json.
+SOAK_EXAMPLES ?= 400
+SOAK_STEPS ?= 25
+soak: setup
+	mkdir -p .tmp
+	FLEETOPS_STATEFUL_EXAMPLES=$(SOAK_EXAMPLES) FLEETOPS_STATEFUL_STEPS=$(SOAK_STEPS) FLEETOPS_STATEFUL_STATS=.tmp/stateful-soak.json \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_run_stateful.py
+	cat .tmp/stateful-soak.json
 
 ## Benchmarks against the local EKS endpoint (a few minutes); the figures in docs/performance.md.
 ## The AWS CLI, one of the tools compared, gets a venv of its own (it pins an old docutils).
