@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,46 @@ class Control:
     def count(self, operation: str, service: str = "eks") -> int:
         return len(self.requests(service=service, operation=operation))
 
+    def last_seq(self) -> int:
+        """The ``seq`` of the last logged call (0 if the log is empty): a mark for ``wait_for_request``."""
+        entries = self.requests()
+        return entries[-1]["seq"] if entries else 0
+
+    def wait_for_request(
+        self,
+        operation: str,
+        service: str = "eks",
+        cluster: str | None = None,
+        nodegroup: str | None = None,
+        after_seq: int = 0,
+        timeout: float = 60.0,
+        give_up: Callable[[], bool] | None = None,
+    ) -> dict[str, Any] | None:
+        """The first logged call of ``operation`` after ``after_seq``, waiting up to ``timeout`` seconds for it.
+
+        ``cluster`` and ``nodegroup`` narrow it to the EKS calls about them. Returns None as soon as
+        ``give_up()`` is true (e.g. the process expected to call has ended); raises TimeoutError.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            stop = give_up is not None and give_up()
+            for entry in self.requests(service=service, operation=operation):
+                if (
+                    entry["seq"] > after_seq
+                    and cluster in (None, entry["cluster"])
+                    and nodegroup in (None, entry["nodegroup"])
+                ):
+                    return entry
+            if stop:
+                return None
+            if time.monotonic() >= deadline:
+                about = "/".join(name for name in (cluster, nodegroup) if name)
+                raise TimeoutError(
+                    f"no {service} {operation}{' about ' + about if about else ''} "
+                    f"after request {after_seq} within {timeout:g}s"
+                )
+            time.sleep(0.05)
+
     def clear_requests(self) -> None:
         self._call("DELETE", "requests")
 
@@ -87,32 +128,75 @@ class Control:
         return self._call("POST", "fleet", document)
 
     def add_fault(self, **rule: Any) -> dict[str, Any]:
-        """Add a fault rule: kind, service, operation, count, after, rate, seed, status..."""
+        """Add a fault rule and return it (with its ``id``).
+
+        Fields: kind (throttle, server_error, lose_response, hang, access_denied), service,
+        operation, count, after, rate, seed; status, error_code, message for the kinds
+        that answer with an error; seconds for hang.
+        """
         return self._call("POST", "faults", rule)["fault"]
 
     def faults(self) -> list[dict[str, Any]]:
         return self._call("GET", "faults")["faults"]
 
+    def remove_fault(self, fault_id: int) -> dict[str, Any]:
+        """Remove one rule; the requests it holds hung are dropped at once."""
+        return self._call("DELETE", f"faults/{int(fault_id)}")["fault"]
+
     def clear_faults(self) -> None:
+        """Remove every rule; the requests hung by any are dropped at once."""
         self._call("DELETE", "faults")
+
+    def hold_updates(self, hold: bool = True) -> bool:
+        """Hold every update started from now on (any node group, any region), or stop holding.
+
+        A held update stays InProgress until ``finish_update`` ends it; stopping the hold
+        releases none. ``reset`` stops it.
+        """
+        return bool(self._call("POST", "hold", {"hold_updates": hold})["hold_updates"])
 
     def behaviour(
         self, cluster: str, nodegroup: str, region: str | None = None, **changes: Any
     ) -> dict[str, Any]:
-        """Set update_duration, fail_next_update and/or cancel_next_update of a node group."""
+        """Set update_duration, fail_next_update, cancel_next_update and/or hold_updates of a node group."""
         return self._call(
             "POST", f"nodegroups/{cluster}/{nodegroup}/behaviour", changes, {"region": region}
         )
+
+    def updates(
+        self,
+        cluster: str | None = None,
+        nodegroup: str | None = None,
+        status: str | None = None,
+        region: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every update of the region (of a cluster, of a node group; with a status).
+
+        Each has EKS's fields and ``cluster``, ``nodegroup``, ``held``, and ``started`` and
+        ``ended`` (Unix times; ``ended`` is None while InProgress).
+        """
+        query = {"cluster": cluster, "nodegroup": nodegroup, "status": status, "region": region}
+        return self._call("GET", "updates", query=query)["updates"]
+
+    def update_in_progress(
+        self, cluster: str, nodegroup: str, region: str | None = None
+    ) -> dict[str, Any] | None:
+        """The node group's update in progress (as ``updates`` shows it), or None."""
+        found = self.updates(cluster, nodegroup, status="InProgress", region=region)
+        return found[0] if found else None
 
     def finish_update(
         self,
         cluster: str,
         update_id: str,
-        status: str = "Successful",
+        status: str | None = "Successful",
         errors: list[dict[str, Any]] | None = None,
         region: str | None = None,
     ) -> dict[str, Any]:
-        """Complete an in-progress update now with the given status."""
+        """End an in-progress update now (held or not) with ``status``.
+
+        ``status=None`` ends it as planned when it started (``fail_next_update``, ``cancel_next_update``).
+        """
         body: dict[str, Any] = {"status": status}
         if errors is not None:
             body["errors"] = errors

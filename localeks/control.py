@@ -1,4 +1,4 @@
-"""The ``/_localeks/`` control API: request log, faults, fleet and update outcomes."""
+"""The ``/_localeks/`` control API: request log, faults, fleet, holds and update outcomes."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.eks.exceptions import EKSError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .fleet import FleetError
-from .models import LocalEKSBackend, localeks_backends
+from .models import FINAL_STATUSES, IN_PROGRESS, LocalEKSBackend, localeks_backends
 
 if TYPE_CHECKING:
     from .middleware import LocalEKSApp
@@ -27,8 +27,11 @@ _URLS = Map(
         Rule("/_localeks/faults", endpoint="faults", methods=["GET"]),
         Rule("/_localeks/faults", endpoint="add_fault", methods=["POST"]),
         Rule("/_localeks/faults", endpoint="clear_faults", methods=["DELETE"]),
+        Rule("/_localeks/faults/<int:fault_id>", endpoint="remove_fault", methods=["DELETE"]),
         Rule("/_localeks/reset", endpoint="reset", methods=["POST"]),
         Rule("/_localeks/fleet", endpoint="fleet", methods=["POST"]),
+        Rule("/_localeks/hold", endpoint="hold", methods=["GET", "POST"]),
+        Rule("/_localeks/updates", endpoint="updates", methods=["GET"]),
         Rule(
             "/_localeks/nodegroups/<cluster>/<nodegroup>/behaviour",
             endpoint="behaviour",
@@ -43,13 +46,17 @@ _URLS = Map(
 )
 
 
-def _json_body(request: Request) -> dict[str, Any]:
+def _json_body(request: Request, allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
     data = request.get_data(as_text=True)
     if not data.strip():
         return {}
     body = json.loads(data)
     if not isinstance(body, dict):
         raise ValueError("the request body must be a JSON object")
+    if allowed is not None:
+        unknown = sorted(set(body) - set(allowed))
+        if unknown:
+            raise ValueError(f"unknown field(s): {', '.join(unknown)}; known: {', '.join(allowed)}")
     return body
 
 
@@ -100,6 +107,32 @@ class ControlAPI:
         self.app.faults.clear()
         return {}
 
+    def remove_fault(self, request: Request, fault_id: int) -> dict[str, Any]:
+        rule = self.app.faults.remove(fault_id)
+        if rule is None:
+            raise NotFound(f"no fault rule {fault_id}")
+        return {"fault": rule.to_dict()}
+
+    def hold(self, request: Request) -> dict[str, Any]:
+        if request.method == "POST":
+            hold = _json_body(request, ("hold_updates",)).get("hold_updates", True)
+            if not isinstance(hold, bool):
+                raise ValueError(f"hold_updates must be true or false, not {hold!r}")
+            LocalEKSBackend.hold_all_updates = hold
+        return {"hold_updates": LocalEKSBackend.hold_all_updates}
+
+    def updates(self, request: Request) -> dict[str, Any]:
+        status = request.args.get("status")
+        if status is not None and status not in (IN_PROGRESS, *FINAL_STATUSES):
+            raise ValueError(
+                f"status must be one of {', '.join((IN_PROGRESS, *FINAL_STATUSES))}, not {status!r}"
+            )
+        eks = self._eks(request)
+        with eks.lock:
+            eks.advance()
+            found = eks.updates(request.args.get("cluster"), request.args.get("nodegroup"), status)
+            return {"updates": [update.control_dict(c, n) for c, n, update in found]}
+
     def reset(self, request: Request) -> dict[str, Any]:
         self.app.reset()
         return {}
@@ -118,12 +151,11 @@ class ControlAPI:
             return eks.set_behaviour(cluster, nodegroup, **_json_body(request)).to_dict()
 
     def finish_update(self, request: Request, cluster: str, update_id: str) -> dict[str, Any]:
-        body = _json_body(request)
+        body = _json_body(request, ("status", "errors"))
         eks = self._eks(request)
         with eks.lock:
             eks.advance()
-            update = eks.finish_update(
-                cluster, update_id, body.get("status", "Successful"), body.get("errors")
-            )
-            return {"update": update.to_dict()}
+            eks.finish_update(cluster, update_id, body.get("status", "Successful"), body.get("errors"))
+            nodegroup, update = eks.find_update(cluster, update_id)
+            return {"update": update.control_dict(cluster, nodegroup.nodegroup_name)}
 

@@ -7,17 +7,19 @@ import io
 import json
 import os
 import re
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qs
 
 import boto3
 import moto.eks
 import moto.eks.utils
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.request import Request
 from moto.core.routing import ServiceOperationRouter, get_service_router
 from moto.moto_api._internal.models import moto_api_backend
@@ -25,9 +27,9 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.exceptions import NotFound
 
 from .control import ControlAPI
-from .faults import LOST_RESPONSE, FaultInjector, Response
+from .faults import LOST_RESPONSE, FaultInjector, FaultRule, Response
 from .fleet import DEFAULT_REGION, load_fleet, publish_ssm_catalogue
-from .models import localeks_backends
+from .models import LocalEKSBackend, localeks_backends
 from .requestlog import RequestLog
 
 CONTROL_PREFIX = "/_localeks/"
@@ -98,6 +100,30 @@ def _classify_eks(environ: dict[str, Any], body: bytes, region: str) -> AwsCall:
     return AwsCall("eks", region, operation.name, uri.get("name"), nodegroup)
 
 
+def resource_arn(call: AwsCall, body: bytes) -> str:
+    """The resource IAM would name for this call, as far as the request tells it."""
+    if call.service == "eks" and call.cluster:
+        prefix = f"arn:aws:eks:{call.region}:{DEFAULT_ACCOUNT_ID}"
+        if call.nodegroup:
+            return f"{prefix}:nodegroup/{call.cluster}/{call.nodegroup}/*"
+        return f"{prefix}:cluster/{call.cluster}"
+    if call.service == "ssm" and body:
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return "*"
+        name = payload.get("Name") if isinstance(payload, dict) else None
+        if isinstance(name, str) and name:
+            if name.startswith("/aws/service/"):
+                return f"arn:aws:ssm:{call.region}::parameter{name}"
+            return f"arn:aws:ssm:{call.region}:{DEFAULT_ACCOUNT_ID}:parameter/{name.lstrip('/')}"
+    return "*"
+
+
+class ConnectionHungUp(ConnectionAbortedError):
+    """Raised to the WSGI server to drop a connection without answering it."""
+
+
 def _error_code(headers: list[tuple[str, str]], body: bytes) -> str | None:
     for name, value in headers:
         if name.lower() == "x-amzn-errortype":
@@ -127,13 +153,14 @@ class LocalEKSApp:
         publish_ssm_catalogue(self.region)
 
     def reset(self) -> None:
-        """Empty moto's state, the request log and the fault rules.
+        """Empty moto's state, the request log, the fault rules and the hold on updates.
 
         AWS's public SSM parameters are published again: they are not state.
         """
+        self.faults.clear()
         moto_api_backend.reset()
         self.log.clear()
-        self.faults.clear()
+        LocalEKSBackend.hold_all_updates = False
         self.region = DEFAULT_REGION
         publish_ssm_catalogue(self.region)
 
@@ -148,9 +175,13 @@ class LocalEKSApp:
         body = _read_body(environ)
         call = classify(environ, body)
         fault = self.faults.pick(call.service, call.operation)
+        if fault is not None and fault.kind == "hang":
+            self._hang(fault, environ, call)
         processed_status = None
         if fault is not None and fault.kind != "lose_response":
-            status, headers, payload = fault.error_response(call.service)
+            status, headers, payload = fault.error_response(
+                call.service, call.operation, resource_arn(call, body)
+            )
         else:
             status, headers, payload = self._serve(environ)
             if fault is not None:
@@ -173,6 +204,33 @@ class LocalEKSApp:
         headers.append(("Content-Length", str(len(payload))))
         start_response(f"{status} {_reason(status)}", headers)
         return [payload]
+
+    def _hang(self, fault: FaultRule, environ: dict[str, Any], call: AwsCall) -> NoReturn:
+        """Leave the request unanswered until ``fault`` lets go, then drop the connection.
+
+        The log entry is written when the request arrives, with status 0: nothing is sent.
+        """
+        self.log.record(
+            service=call.service,
+            region=call.region,
+            operation=call.operation,
+            method=environ.get("REQUEST_METHOD", ""),
+            path=environ.get("PATH_INFO", ""),
+            status=0,
+            error_code=None,
+            fault=fault.kind,
+            processed_status=None,
+            cluster=call.cluster,
+            nodegroup=call.nodegroup,
+        )
+        self.faults.hang(fault)
+        connection = environ.get("werkzeug.socket")
+        if connection is not None:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        raise ConnectionHungUp(f"{call.service} {call.operation} hung by fault rule {fault.id}")
 
     def _serve(self, environ: dict[str, Any]) -> Response:
         captured: dict[str, Any] = {}

@@ -5,7 +5,8 @@ AMI types, release versions and launch template versions, and updates
 (``UpdateNodegroupVersion`` and ``UpdateNodegroupConfig``) go through EKS's
 lifecycle: ``InProgress`` for a while, node group ``UPDATING``, then
 ``Successful``, ``Failed`` or ``Cancelled``.  Time is evaluated lazily by
-``advance()``, which the response class calls before every request.
+``advance()``, which the response class calls before every request.  A held
+update stays ``InProgress`` until ``finish_update()`` ends it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from moto.core.base_backend import BackendDict
@@ -50,13 +51,26 @@ class Behaviour:
     update_duration: float | None = None
     fail_next_update: dict[str, Any] | None = None
     cancel_next_update: bool = False
+    hold_updates: bool = False
+
+    def set(self, key: str, value: Any) -> None:
+        if key not in BEHAVIOURS:
+            raise ValueError(f"unknown behaviour {key!r}; known: {', '.join(BEHAVIOURS)}")
+        if key == "update_duration" and value is not None and (
+            not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0
+        ):
+            raise ValueError(f"update_duration must be a number of seconds, 0 or more, not {value!r}")
+        if key in ("cancel_next_update", "hold_updates") and not isinstance(value, bool):
+            raise ValueError(f"{key} must be true or false, not {value!r}")
+        if key == "fail_next_update" and value is not None and not isinstance(value, dict):
+            raise ValueError(f"fail_next_update must be an object or null, not {value!r}")
+        setattr(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "update_duration": self.update_duration,
-            "fail_next_update": self.fail_next_update,
-            "cancel_next_update": self.cancel_next_update,
-        }
+        return {key: getattr(self, key) for key in BEHAVIOURS}
+
+
+BEHAVIOURS = ("update_duration", "fail_next_update", "cancel_next_update", "hold_updates")
 
 
 @dataclass
@@ -79,12 +93,19 @@ class NodegroupUpdate:
     outcome_errors: list[dict[str, Any]]
     target: VersionTarget | None = None
     client_request_token: str | None = None
+    held: bool = False
     created_at: Any = field(default_factory=utcnow)
+    started_at: float = field(default_factory=time.time)
+    ended_at: float | None = None
     status: str = IN_PROGRESS
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def due(self, now: float) -> bool:
-        return self.status == IN_PROGRESS and now >= self.started + self.duration
+        return (
+            self.status == IN_PROGRESS
+            and not self.held
+            and now >= self.started + self.duration
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +115,17 @@ class NodegroupUpdate:
             "params": self.params,
             "createdAt": self.created_at,
             "errors": self.errors,
+        }
+
+    def control_dict(self, cluster: str, nodegroup: str) -> dict[str, Any]:
+        """The update as the control API shows it: EKS's fields, where it is, held, and when it ran."""
+        return {
+            **self.to_dict(),
+            "cluster": cluster,
+            "nodegroup": nodegroup,
+            "held": self.held,
+            "started": self.started_at,
+            "ended": self.ended_at,
         }
 
 
@@ -117,6 +149,8 @@ class LocalEKSBackend(EKSBackend):
     # Seconds an update stays InProgress unless its node group says otherwise;
     # set on the class for the whole process, on an instance for one region.
     default_update_duration: float = DEFAULT_UPDATE_DURATION
+    # While true, every update started (any region) is held: InProgress until finished.
+    hold_all_updates: bool = False
 
     def __init__(self, region_name: str, account_id: str):
         super().__init__(region_name, account_id)
@@ -162,11 +196,12 @@ class LocalEKSBackend(EKSBackend):
             for nodegroup in cluster.nodegroups.values():
                 for update in self.state(nodegroup).updates:
                     if update.due(now):
-                        self._complete(nodegroup, update)
+                        self._complete(nodegroup, update, update.started_at + update.duration)
 
-    def _complete(self, nodegroup: Nodegroup, update: NodegroupUpdate) -> None:
+    def _complete(self, nodegroup: Nodegroup, update: NodegroupUpdate, ended_at: float) -> None:
         update.status = update.outcome
         update.errors = update.outcome_errors
+        update.ended_at = ended_at
         if update.status == SUCCESSFUL and update.target is not None:
             nodegroup.version = update.target.version
             nodegroup.release_version = update.target.release_version
@@ -179,27 +214,64 @@ class LocalEKSBackend(EKSBackend):
         self,
         cluster_name: str,
         update_id: str,
-        status: str = SUCCESSFUL,
+        status: str | None = SUCCESSFUL,
         errors: list[dict[str, Any]] | None = None,
     ) -> NodegroupUpdate:
-        """Complete an in-progress update now, with the given outcome."""
-        if status not in FINAL_STATUSES:
+        """Complete an in-progress update now (held or not).
+
+        ``status`` None ends it as planned when it started (``fail_next_update``,
+        ``cancel_next_update`` or success).  An update already ended is left as it is.
+        """
+        if status is not None and status not in FINAL_STATUSES:
             raise ValueError(f"status must be one of {', '.join(FINAL_STATUSES)}")
-        nodegroup, update = self._find_update(cluster_name, update_id)
+        if errors is not None and (
+            not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors)
+        ):
+            raise ValueError("errors must be a list of objects")
+        nodegroup, update = self.find_update(cluster_name, update_id)
         if update.status == IN_PROGRESS:
+            planned = update.outcome
+            status = planned if status is None else status
             update.outcome = status
             if errors is not None:
                 update.outcome_errors = errors
             elif status == SUCCESSFUL:
                 update.outcome_errors = []
-            elif not update.outcome_errors:
+            elif status != planned or not update.outcome_errors:
                 update.outcome_errors = [
                     _error("Unknown", f"Update {status.lower()}.", [nodegroup.nodegroup_name])
                 ]
-            self._complete(nodegroup, update)
+            self._complete(nodegroup, update, time.time())
         return update
 
-    def _find_update(self, cluster_name: str, update_id: str) -> tuple[Nodegroup, NodegroupUpdate]:
+    def updates(
+        self,
+        cluster_name: str | None = None,
+        nodegroup_name: str | None = None,
+        status: str | None = None,
+    ) -> list[tuple[str, str, NodegroupUpdate]]:
+        """(cluster, node group, update) of every update, oldest first within a node group."""
+        if nodegroup_name is not None and cluster_name is None:
+            raise ValueError("a node group is named within a cluster: give the cluster too")
+        if cluster_name is None:
+            clusters = list(self.clusters.values())
+        else:
+            clusters = [self.describe_cluster(cluster_name)]
+        found = []
+        for cluster in clusters:
+            if nodegroup_name is None:
+                nodegroups = list(cluster.nodegroups.values())
+            else:
+                nodegroups = [self.describe_nodegroup(cluster.name, nodegroup_name)]
+            for nodegroup in nodegroups:
+                found += [
+                    (cluster.name, nodegroup.nodegroup_name, update)
+                    for update in self.state(nodegroup).updates
+                    if status is None or update.status == status
+                ]
+        return found
+
+    def find_update(self, cluster_name: str, update_id: str) -> tuple[Nodegroup, NodegroupUpdate]:
         cluster = self.describe_cluster(cluster_name)
         for nodegroup in cluster.nodegroups.values():
             for update in self.state(nodegroup).updates:
@@ -217,10 +289,14 @@ class LocalEKSBackend(EKSBackend):
         self, cluster_name: str, nodegroup_name: str, **changes: Any
     ) -> Behaviour:
         behaviour = self.state(self.describe_nodegroup(cluster_name, nodegroup_name)).behaviour
+        unknown = sorted(set(changes) - set(BEHAVIOURS))
+        if unknown:
+            raise ValueError(f"unknown behaviour {unknown[0]!r}; known: {', '.join(BEHAVIOURS)}")
+        changed = replace(behaviour)
         for key, value in changes.items():
-            if not hasattr(behaviour, key):
-                raise ValueError(f"unknown behaviour {key!r}")
-            setattr(behaviour, key, value)
+            changed.set(key, value)
+        for key in changes:
+            setattr(behaviour, key, getattr(changed, key))
         return behaviour
 
     def _start_update(
@@ -271,6 +347,7 @@ class LocalEKSBackend(EKSBackend):
             outcome_errors=errors,
             target=target,
             client_request_token=client_request_token,
+            held=behaviour.hold_updates or self.hold_all_updates,
         )
         state.updates.append(update)
         nodegroup.status = "UPDATING"

@@ -70,6 +70,8 @@ class LocalEKS:
         return self
 
     def stop(self) -> None:
+        """Stop serving; requests held by ``hang`` rules are dropped first, not waited for."""
+        self.app.faults.clear()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:

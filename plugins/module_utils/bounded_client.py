@@ -13,8 +13,9 @@ and never answers. So here:
 * botocore makes one attempt per call (``total_max_attempts: 1``), with connect
   and read timeouts no longer than the time left;
 * throttling, server errors, lost responses and network faults are retried with
-  jittered exponential backoff while time is left, and the last error is raised
-  once it is not;
+  jittered exponential backoff while time is left (``MAX_ATTEMPTS`` at most; an
+  endpoint that cannot be reached at all, ``MAX_CONNECT_ATTEMPTS``), and the last
+  error is raised once no attempt is left;
 * every call of the process takes its clients from one ``BoundedClients``, so one
   deadline bounds them all.
 
@@ -64,6 +65,10 @@ TRANSIENT_ERROR_CODES = frozenset(
 TIMEOUT_STEPS = (60, 30, 15, 8, 4, 2, 1)
 # The timeout of a last call, made once the deadline has passed.
 LAST_CALL_TIMEOUT = 5
+# Attempts at one call: any transient error, and an endpoint that cannot be reached at all (refused, no route,
+# no DNS), which is seldom a passing fault. The deadline may end the attempts sooner.
+MAX_ATTEMPTS = 10
+MAX_CONNECT_ATTEMPTS = 3
 # Backoff between attempts: full jitter over base * 2**attempt, capped.
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 20.0
@@ -218,6 +223,9 @@ class BoundedClients:
                     raise
                 last_error = error
             attempt += 1
+            limit = MAX_CONNECT_ATTEMPTS if isinstance(last_error, botocore.exceptions.EndpointConnectionError) else MAX_ATTEMPTS
+            if attempt >= limit:
+                raise last_error
             self.retries += 1
             pause = min(self.backoff(attempt), self.deadline.remaining())
             if pause > 0:

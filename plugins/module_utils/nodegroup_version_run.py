@@ -36,6 +36,11 @@ import datetime
 import time
 import traceback
 
+try:
+    import botocore.exceptions
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
@@ -44,6 +49,7 @@ from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import Deadline
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import DeadlineExceeded
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import describe_error
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import is_transient
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import may_have_been_served
 
 # Planning rounds: a node group that keeps changing under the run (another update
@@ -182,6 +188,7 @@ class NodegroupRun:
         self.after = None  # version, release and template version described after the update ended
         self.ending = None
         self.error = None  # the error that ended the run, if one did
+        self.poll_errors = 0  # polls that failed with a transient error and were made again later
         self.traceback = None
 
     # -- the machine's interface ----------------------------------------------------------------------------
@@ -215,6 +222,10 @@ class NodegroupRun:
             self.now = now
         if self.ended:
             return None
+        if self.state in (FOLLOW, WAIT_OTHER) and is_transient(error) and self.now < self.deadline:
+            # A poll that met throttling or a server error past its own retries: the next poll is due anyway.
+            self.poll_errors += 1
+            return self._poll(self.state, self.update if self.state == FOLLOW else self.other)
         if self.state == START:
             self.sent = may_have_been_served(error)
         doing = {
@@ -246,6 +257,8 @@ class NodegroupRun:
         return Action(state, at=at, last_call=last_call, **args)
 
     def _end(self, kind, msg, failed=False, changed=False, shows_other=False):
+        if self.following_since is not None and self.duration is None:
+            self.duration = round(self.now - self.following_since, 1)
         self.state = ENDED
         self.ending = Ending(kind, msg, failed=failed, changed=changed, shows_other=shows_other)
         return None
@@ -637,6 +650,8 @@ class Driver:
             return run.step(answer)
         except _Fault as fault:
             return run.fault(fault.error, self.clock())
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, DeadlineExceeded) as error:
+            return run.fault(error, self.clock())
         except Exception as error:  # pylint: disable=broad-except
             run.traceback = traceback.format_exc()
             return run.fault(error, self.clock())

@@ -4,6 +4,8 @@ Runs on the same fleet as test_module.py (tests/e2e/fleets.py) and asserts on ea
 node group's result, on the endpoint's request log and on what EKS really did.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from fleets import LATEST_131
@@ -25,6 +27,33 @@ def operations(control, service="eks"):
 
 def by_name(run):
     return dict((entry["name"], entry) for entry in run.result["nodegroups"])
+
+
+def in_background(call, **kwargs):
+    """Start ``call(**kwargs)`` in a thread; the future's ``result()`` is what it returned."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(call, **kwargs)
+    pool.shutdown(wait=False)
+    return future
+
+
+def polled(control, running, name, after_seq, cluster="prod"):
+    """The DescribeUpdate of node group ``name`` the background run sent after request ``after_seq`` (None if it ended first)."""
+    return control.wait_for_request("DescribeUpdate", cluster=cluster, nodegroup=name, after_seq=after_seq, timeout=300, give_up=running.done)
+
+
+def finish_when_polled(control, running, names, after_seq, cluster="prod"):
+    """Once the background run has polled the held update of each of ``names`` (since ``after_seq``), end them Successful.
+
+    Returns the run's result.
+    """
+    for name in names:
+        polled(control, running, name, after_seq, cluster)
+    for name in names:
+        update = control.update_in_progress(cluster, name)
+        if update is not None:
+            control.finish_update(cluster, update["id"])
+    return running.result(timeout=300)
 
 
 def version_updates(eks, cluster, name):
@@ -121,9 +150,16 @@ def test_continue_on_error_upgrades_the_others_and_fails_at_the_end(fleet, ansib
 
 
 def test_a_failed_update_fails_its_node_group_and_the_others_are_followed_to_their_end(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", fail_next_update={"error_code": "PodEvictionFailure", "error_message": "Reached max retries"})
-    fleet.behaviour("prod", "old", update_duration=3)
-    run = ansible.run(module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
+    fleet.behaviour("prod", "general", hold_updates=True, fail_next_update={"error_code": "PodEvictionFailure", "error_message": "Reached max retries"})
+    fleet.behaviour("prod", "old", hold_updates=True)
+    running = in_background(ansible.run, module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
+    for name in ("general", "old"):
+        assert polled(fleet, running, name, 0), running.result()
+    fleet.finish_update("prod", fleet.update_in_progress("prod", "general")["id"], status=None)  # Failed, as planned
+    # general's failure seen, the run goes on following old's update, still in progress
+    seen = polled(fleet, running, "general", fleet.last_seq())
+    assert seen and polled(fleet, running, "old", seen["seq"]), running.result()
+    run = finish_when_polled(fleet, running, ["old"], 0)
     assert run.failed and run.changed, run
     results = by_name(run)
     assert results["general"]["status"] == "failed"
@@ -136,12 +172,14 @@ def test_a_failed_update_fails_its_node_group_and_the_others_are_followed_to_the
 
 def test_without_wait_the_batch_returns_and_a_rerun_attaches_to_the_same_updates(fleet, ansible, eks):
     for name in ("general", "old"):
-        fleet.behaviour("prod", name, update_duration=10)
+        fleet.behaviour("prod", name, hold_updates=True)
     started = ansible.run(module=BATCH, nodegroups=TARGETS[:2], wait=False)
     assert not started.failed and started.changed, started
     assert [entry["status"] for entry in started.result["nodegroups"]] == ["in_progress", "in_progress"]
 
-    followed = ansible.run(module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
+    mark = fleet.last_seq()
+    running = in_background(ansible.run, module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
+    followed = finish_when_polled(fleet, running, ["general", "old"], mark)
     assert not followed.failed, followed
     assert [entry["status"] for entry in followed.result["nodegroups"]] == ["updated", "updated"]
     for first, second in zip(started.result["nodegroups"], followed.result["nodegroups"]):
@@ -151,7 +189,7 @@ def test_without_wait_the_batch_returns_and_a_rerun_attaches_to_the_same_updates
 
 def test_a_timeout_names_each_update_and_a_rerun_resumes_on_them(fleet, ansible, eks):
     for name in ("general", "old"):
-        fleet.behaviour("prod", name, update_duration=8)
+        fleet.behaviour("prod", name, hold_updates=True)
     run = ansible.run(module=BATCH, nodegroups=TARGETS[:2], wait_timeout=2, wait_delay=1)
     assert run.failed, run
     for entry in run.result["nodegroups"]:
@@ -160,16 +198,21 @@ def test_a_timeout_names_each_update_and_a_rerun_resumes_on_them(fleet, ansible,
         # one poll round a second: about two polls of each update in two seconds
         assert 1 <= entry["duration"] <= 4
 
-    resumed = ansible.run(module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
+    mark = fleet.last_seq()
+    running = in_background(ansible.run, module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
+    resumed = finish_when_polled(fleet, running, ["general", "old"], mark)
     assert not resumed.failed, resumed
     assert [entry["nodegroup_update"]["id"] for entry in resumed.result["nodegroups"]] == [entry["nodegroup_update"]["id"] for entry in run.result["nodegroups"]]
     assert operations(fleet).count("UpdateNodegroupVersion") == 2
 
 
 def test_a_node_group_busy_with_another_update_is_started_when_that_update_ends(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", update_duration=2)
+    fleet.behaviour("prod", "general", hold_updates=True)
     config = eks.update_nodegroup_config(clusterName="prod", nodegroupName="general", scalingConfig={"desiredSize": 4})["update"]
-    run = ansible.run(module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
+    fleet.behaviour("prod", "general", hold_updates=False)
+    mark = fleet.last_seq()
+    running = in_background(ansible.run, module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
+    run = finish_when_polled(fleet, running, ["general"], mark)
     assert not run.failed, run
     results = by_name(run)
     assert results["general"]["status"] == results["old"]["status"] == "updated"

@@ -6,9 +6,12 @@ Releases come from the endpoint's catalogue: for AL2023 on 1.30 the oldest is
 1.31.7-20250403.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from fleets import LATEST_131
+
 
 def writes(control):
     return control.count("UpdateNodegroupVersion")
@@ -20,6 +23,26 @@ def calls(control):
 
 def update_ids(eks, name, cluster="prod"):
     return eks.list_updates(name=cluster, nodegroupName=name)["updateIds"]
+
+
+def in_background(call, **kwargs):
+    """Start ``call(**kwargs)`` in a thread; the future's ``result()`` is what it returned."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(call, **kwargs)
+    pool.shutdown(wait=False)
+    return future
+
+
+def finish_when_polled(control, running, after_seq, name="general", cluster="prod"):
+    """Once the background run has polled the node group's held update (after request ``after_seq``), end it Successful.
+
+    Returns the run's result.
+    """
+    control.wait_for_request("DescribeUpdate", cluster=cluster, nodegroup=name, after_seq=after_seq, timeout=300, give_up=running.done)
+    update = control.update_in_progress(cluster, name)
+    if update is not None:
+        control.finish_update(cluster, update["id"])
+    return running.result(timeout=300)
 
 
 # -- upgrades and idempotence --------------------------------------------------------------------
@@ -136,7 +159,7 @@ def test_custom_ami_nodegroup_rolls_out_a_template_version(fleet, ansible):
 
 @pytest.mark.reliability('fault', 'runs while an update to the same target is in flight attach to it; never a second update', updates=1)
 def test_wait_false_starts_and_reruns_attach_to_the_same_update(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", update_duration=20)
+    fleet.behaviour("prod", "general", hold_updates=True)
     started = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait=False)
     assert not started.failed and started.changed, started
     assert started.result["nodegroup_update"]["status"] == "InProgress"
@@ -147,7 +170,9 @@ def test_wait_false_starts_and_reruns_attach_to_the_same_update(fleet, ansible, 
     assert attached.result["nodegroup_update"]["id"] == update_id
     assert "already in progress" in attached.msg
 
-    followed = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    mark = fleet.last_seq()
+    running = in_background(ansible.run, cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    followed = finish_when_polled(fleet, running, mark)
     assert not followed.failed and followed.changed, followed
     assert followed.result["nodegroup_update"]["id"] == update_id
     assert followed.result["nodegroup_update"]["status"] == "Successful"
@@ -157,14 +182,16 @@ def test_wait_false_starts_and_reruns_attach_to_the_same_update(fleet, ansible, 
 
 @pytest.mark.reliability('fault', 'wait times out: fails with update id and status; a re-run resumes the same update', updates=1)
 def test_timeout_reports_the_update_and_a_rerun_resumes_it(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", update_duration=12)
+    fleet.behaviour("prod", "general", hold_updates=True)
     first = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_timeout=2, wait_delay=1)
     assert first.failed, first
     update_id = first.result["nodegroup_update"]["id"]
     assert update_id in first.msg and "InProgress" in first.msg and "run the task again" in first.msg
     assert first.result["nodegroup_update"]["status"] == "InProgress"
 
-    resumed = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_timeout=60, wait_delay=1)
+    mark = fleet.last_seq()
+    running = in_background(ansible.run, cluster_name="prod", name="general", kubernetes_version="1.31", wait_timeout=60, wait_delay=1)
+    resumed = finish_when_polled(fleet, running, mark)
     assert not resumed.failed and resumed.changed, resumed
     assert resumed.result["nodegroup_update"]["id"] == update_id
     assert resumed.result["nodegroup"]["version"] == "1.31"
@@ -174,7 +201,7 @@ def test_timeout_reports_the_update_and_a_rerun_resumes_it(fleet, ansible, eks):
 
 @pytest.mark.reliability('fault', 'config update in flight: wait=false fails naming it; wait=true waits, then updates', updates=1)
 def test_another_update_in_flight_fails_without_wait_and_is_waited_for_with_it(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", update_duration=10)
+    fleet.behaviour("prod", "general", hold_updates=True)
     config = eks.update_nodegroup_config(clusterName="prod", nodegroupName="general", scalingConfig={"desiredSize": 3})["update"]
     assert config["status"] == "InProgress"
 
@@ -183,8 +210,10 @@ def test_another_update_in_flight_fails_without_wait_and_is_waited_for_with_it(f
     assert config["id"] in refused.msg and "ConfigUpdate" in refused.msg and "wait: true" in refused.msg
     assert writes(fleet) == 0
 
-    fleet.behaviour("prod", "general", update_duration=1)
-    run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    fleet.behaviour("prod", "general", hold_updates=False)
+    mark = fleet.last_seq()
+    running = in_background(ansible.run, cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    run = finish_when_polled(fleet, running, mark)
     assert not run.failed and run.changed, run
     assert run.result["nodegroup_update"]["id"] != config["id"]
     assert run.result["nodegroup"]["version"] == "1.31"
@@ -250,11 +279,11 @@ REFUSALS = [
     ("version-on-custom-ami", {"name": "custom", "kubernetes_version": "1.31"}, "custom AMI"),
     ("release-on-custom-ami", {"name": "custom", "release_version": "latest"}, "custom AMI"),
     ("nothing-on-custom-ami", {"name": "custom"}, "no latest EKS release"),
-    ("latest-unknown-on-windows", {"name": "windows"}, "no release is published"),
+    ("latest-unknown-on-windows", {"name": "windows"}, "AWS publishes only AMI ids"),
     ("unknown-cluster", {"cluster_name": "nope", "name": "general"}, "No cluster found for name: nope"),
     ("unknown-nodegroup", {"name": "nope"}, "No node group found for name: nope"),
-    ("zero-timeout", {"name": "general", "kubernetes_version": "1.31", "wait_timeout": 0}, "wait_timeout must be a positive number"),
-    ("negative-delay", {"name": "general", "kubernetes_version": "1.31", "wait_delay": -1}, "wait_delay must be a positive number"),
+    ("zero-timeout", {"name": "general", "kubernetes_version": "1.31", "wait_timeout": 0}, "wait_timeout is 0; give a whole number of seconds from 1"),
+    ("negative-delay", {"name": "general", "kubernetes_version": "1.31", "wait_delay": -1}, "wait_delay is -1; give a whole number of seconds from 1"),
 ]
 
 
@@ -296,7 +325,7 @@ def test_lost_response_to_the_update_call_yields_one_update(fleet, ansible, eks)
 
 
 def test_check_mode_with_another_update_in_flight_says_it_would_wait(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", update_duration=30)
+    fleet.behaviour("prod", "general", hold_updates=True)
     config = eks.update_nodegroup_config(clusterName="prod", nodegroupName="general", scalingConfig={"desiredSize": 3})["update"]
     preview = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", check=True)
     assert not preview.failed and preview.changed, preview

@@ -18,7 +18,7 @@ reliability = pytest.mark.reliability
 
 
 def in_background(call, **kwargs):
-    """Run ``call(**kwargs)`` in a thread; ``.join()`` returns its result."""
+    """Run ``call(**kwargs)`` in a thread; ``.join()`` returns its result, ``.done()`` says whether it ended."""
     box = {}
     thread = threading.Thread(target=lambda: box.setdefault("result", call(**kwargs)))
     thread.start()
@@ -29,6 +29,10 @@ def in_background(call, **kwargs):
             thread.join(timeout)
             assert not thread.is_alive(), "the background run did not end"
             return box["result"]
+
+        @staticmethod
+        def done():
+            return not thread.is_alive()
 
     return Handle()
 
@@ -105,20 +109,28 @@ def test_service_unavailable_and_ec2_throttling(fleet, ansible):
     assert run.result["nodegroup"]["launch_template"]["version"] == "3"
 
 
-@reliability("fault", "every response to UpdateNodegroupVersion lost: the task fails; a re-run attaches to the update EKS did start", updates=1)
+@reliability(
+    "fault",
+    "every response to UpdateNodegroupVersion lost until wait_timeout: fails, changed, with the request and its token; a re-run attaches",
+    updates=1,
+)
 def test_lost_responses_then_a_rerun_attaches(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", update_duration=20)
-    fleet.add_fault(kind="lose_response", service="eks", operation="UpdateNodegroupVersion", count=20)
-    lost = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
-    assert lost.failed, lost
-    assert "Could not update the version of node group general in cluster prod" in lost.msg
+    fleet.behaviour("prod", "general", hold_updates=True)
+    fleet.add_fault(kind="lose_response", service="eks", operation="UpdateNodegroupVersion")
+    lost = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1, wait_timeout=5)
+    assert lost.failed and lost.changed, lost
+    assert "answer was lost" in lost.msg and lost.result["request"]["client_request_token"] in lost.msg
     attempts = writes(fleet)
-    assert attempts > 1  # botocore retried, with the same token each time
+    assert attempts > 1  # tried again, with the same token each time
 
     fleet.clear_faults()
-    fleet.behaviour("prod", "general", update_duration=1)
+    fleet.behaviour("prod", "general", hold_updates=False)
     update_id = first_update_id(eks)
-    rerun = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    mark = fleet.last_seq()
+    running = in_background(ansible.run, cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
+    fleet.wait_for_request("DescribeUpdate", nodegroup="general", after_seq=mark, timeout=300, give_up=running.done)
+    fleet.finish_update("prod", update_id)
+    rerun = running.join(300)
     assert not rerun.failed and rerun.changed, rerun
     assert rerun.result["nodegroup_update"]["id"] == update_id
     assert writes(fleet) == attempts  # the re-run sent no update call
@@ -129,7 +141,7 @@ def test_lost_responses_then_a_rerun_attaches(fleet, ansible, eks):
 
 @reliability("fault", "NodeCreationFailure with several errors: the task fails listing every code, message and resource id", updates=1)
 def test_failed_update_with_several_errors(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", update_duration=30)
+    fleet.behaviour("prod", "general", hold_updates=True)
     running = in_background(ansible.run, cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     update_id = first_update_id(eks)
     errors = [
@@ -148,7 +160,7 @@ def test_failed_update_with_several_errors(fleet, ansible, eks):
 
 @reliability("fault", "node group deleted during the wait: the task fails saying it no longer exists", updates=None)
 def test_nodegroup_deleted_during_the_wait(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", update_duration=30)
+    fleet.behaviour("prod", "general", hold_updates=True)
     running = in_background(ansible.run, cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     first_update_id(eks)
     wait_for(lambda: fleet.count("DescribeUpdate"), what="the module to poll")
@@ -161,7 +173,7 @@ def test_nodegroup_deleted_during_the_wait(fleet, ansible, eks):
 
 @reliability("fault", "another update outlasts wait_timeout: the task fails naming it; nothing started")
 def test_timeout_waiting_for_another_update(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", update_duration=30)
+    fleet.behaviour("prod", "general", hold_updates=True)
     config = eks.update_nodegroup_config(clusterName="prod", nodegroupName="general", scalingConfig={"desiredSize": 4})["update"]
     run = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_timeout=3, wait_delay=1)
     assert run.failed, run

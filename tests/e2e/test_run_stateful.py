@@ -153,6 +153,8 @@ class RunsUnderFaults(RuleBasedStateMachine):
             if finish_after is not None and sleeps[0] == finish_after:
                 for update_id in self.in_progress(name):
                     self.control.finish_update("c1", update_id, status=finish_status)
+                    # Ended while the runs went on: from here on a run may start an update beside it.
+                    in_progress_before.pop(update_id, None)
 
         clock.on_sleep = finish_held
         clients = BoundedClients(self.client, Deadline(120, clock=clock), sleep=clock.sleep)

@@ -47,6 +47,12 @@ FLEET: dict[str, Any] = {
 }
 
 
+@pytest.fixture
+def fleet() -> dict[str, Any]:
+    """The fleet each test starts from."""
+    return FLEET
+
+
 @pytest.fixture(scope="session")
 def endpoint() -> Iterator[LocalEKS]:
     with LocalEKS(port=0) as ep:

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from localeks_support import nodegroup, params, wait_update
 
-from localeks.client import Control
+from localeks.client import Control, ControlError
+from localeks.models import LocalEKSBackend, localeks_backends
 
 
 def test_describe_nodegroup_looks_like_eks(eks: Any) -> None:
@@ -241,3 +244,136 @@ def test_describe_update_not_found(eks: Any) -> None:
         eks.describe_update(name="prod", nodegroupName="general", updateId="nope")
     with pytest.raises(eks.exceptions.ResourceNotFoundException):
         eks.describe_update(name="missing", nodegroupName="general", updateId="nope")
+
+
+# -- held updates -------------------------------------------------------------------------------
+
+
+def backend() -> LocalEKSBackend:
+    return localeks_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+
+
+def test_a_held_update_never_ends_by_itself(eks: Any, control: Control) -> None:
+    assert control.behaviour("prod", "general", hold_updates=True, update_duration=0)["hold_updates"] is True
+    update = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
+    with backend().lock:
+        backend().advance(now=time.monotonic() + 10**9)
+    assert wait_update(eks, "general", update["id"], timeout=0.3)["status"] == "InProgress"
+    assert nodegroup(eks, "general")["status"] == "UPDATING"
+
+    held = control.update_in_progress("prod", "general")
+    assert held is not None
+    assert (held["id"], held["status"], held["held"], held["type"]) == (update["id"], "InProgress", True, "VersionUpdate")
+    assert (held["cluster"], held["nodegroup"], held["ended"]) == ("prod", "general", None)
+    assert control.update_in_progress("prod", "web") is None
+
+    finished = control.finish_update("prod", update["id"])
+    assert (finished["status"], finished["held"]) == ("Successful", True)
+    assert finished["ended"] >= finished["started"]
+    assert control.update_in_progress("prod", "general") is None
+    general = nodegroup(eks, "general")
+    assert (general["status"], general["version"]) == ("ACTIVE", "1.31")
+
+
+def test_the_hold_applies_to_every_next_update_until_lifted(eks: Any, control: Control) -> None:
+    control.behaviour("prod", "general", hold_updates=True)
+    config = eks.update_nodegroup_config(
+        clusterName="prod", nodegroupName="general", scalingConfig={"desiredSize": 3}
+    )["update"]
+    held = control.update_in_progress("prod", "general")
+    assert held is not None and (held["id"], held["type"], held["held"]) == (config["id"], "ConfigUpdate", True)
+    control.finish_update("prod", config["id"])
+    second = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
+    assert wait_update(eks, "general", second["id"], timeout=0.5)["status"] == "InProgress"
+
+    # lifting the hold releases nothing already held; later updates run their course
+    control.behaviour("prod", "general", hold_updates=False)
+    assert wait_update(eks, "general", second["id"], timeout=0.5)["status"] == "InProgress"
+    control.finish_update("prod", second["id"])
+    third = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general", releaseVersion="1.31.7-20250403")
+    assert wait_update(eks, "general", third["update"]["id"])["status"] == "Successful"
+
+
+def test_a_held_update_ends_as_planned(eks: Any, control: Control) -> None:
+    control.behaviour(
+        "prod", "general", hold_updates=True,
+        fail_next_update={"error_code": "PodEvictionFailure", "error_message": "PDB", "resource_ids": ["i-1"]},
+    )
+    update = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
+    finished = control.finish_update("prod", update["id"], status=None)
+    assert finished["status"] == "Failed"
+    assert finished["errors"] == [{"errorCode": "PodEvictionFailure", "errorMessage": "PDB", "resourceIds": ["i-1"]}]
+
+    control.behaviour("prod", "general", cancel_next_update=True)
+    update = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
+    overridden = control.finish_update("prod", update["id"], status="Failed")
+    assert overridden["status"] == "Failed"
+    assert overridden["errors"][0]["errorMessage"] == "Update failed."
+
+
+def test_hold_every_update(eks: Any, control: Control, fleet: dict[str, Any]) -> None:
+    assert control.hold_updates() is True
+    first = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
+    second = eks.update_nodegroup_version(clusterName="prod", nodegroupName="plain")["update"]
+    with backend().lock:
+        backend().advance(now=time.monotonic() + 10**9)
+    in_progress = control.updates(status="InProgress")
+    assert {(u["nodegroup"], u["id"], u["held"]) for u in in_progress} == {
+        ("general", first["id"], True),
+        ("plain", second["id"], True),
+    }
+
+    assert control.hold_updates(False) is False
+    web = eks.update_nodegroup_version(clusterName="prod", nodegroupName="web")["update"]
+    assert wait_update(eks, "web", web["id"])["status"] == "Successful"
+    assert [u["id"] for u in control.updates(status="InProgress")] == [first["id"], second["id"]]
+
+    # a reset ends the hold
+    control.hold_updates(True)
+    control.load_fleet(fleet)
+    after_reset = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
+    running = control.update_in_progress("prod", "general")
+    assert running is not None and (running["id"], running["held"]) == (after_reset["id"], False)
+
+
+def test_updates_lists_what_ran_and_when(eks: Any, control: Control) -> None:
+    before = time.time()
+    done = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
+    wait_update(eks, "general", done["id"])
+    control.behaviour("prod", "plain", hold_updates=True)
+    running = eks.update_nodegroup_version(clusterName="prod", nodegroupName="plain")["update"]
+
+    listed = {u["id"]: u for u in control.updates()}
+    assert set(listed) == {done["id"], running["id"]}
+    ended = listed[done["id"]]
+    assert (ended["cluster"], ended["nodegroup"], ended["status"], ended["held"]) == ("prod", "general", "Successful", False)
+    # a timed update ends at its start plus its duration (the fleet's 0.2 s)
+    assert before <= ended["started"] and ended["ended"] == pytest.approx(ended["started"] + 0.2)
+    assert listed[running["id"]]["ended"] is None
+    assert [u["id"] for u in control.updates("prod", "plain")] == [running["id"]]
+    assert [u["id"] for u in control.updates(status="Successful")] == [done["id"]]
+    assert control.updates("prod", "web") == []
+
+
+def test_updates_and_behaviour_refuse_bad_input(control: Control) -> None:
+    with pytest.raises(ControlError) as unknown_cluster:
+        control.updates("nope")
+    assert unknown_cluster.value.status == 404
+    with pytest.raises(ControlError) as unknown_nodegroup:
+        control.update_in_progress("prod", "nope")
+    assert unknown_nodegroup.value.status == 404
+    with pytest.raises(ControlError, match="give the cluster") as no_cluster:
+        control.updates(nodegroup="general")
+    assert no_cluster.value.status == 400
+    with pytest.raises(ControlError, match="status must be one of") as status:
+        control.updates(status="Done")
+    assert status.value.status == 400
+    with pytest.raises(ControlError, match="hold_updates must be true or false") as hold:
+        control.behaviour("prod", "general", hold_updates="yes")
+    assert hold.value.status == 400
+    with pytest.raises(ControlError, match="update_duration must be a number") as duration:
+        control.behaviour("prod", "general", update_duration=-1, hold_updates=True)
+    assert duration.value.status == 400
+    assert control.behaviour("prod", "general")["hold_updates"] is False  # nothing of a refused change applies
+    with pytest.raises(ControlError, match="hold_updates must be true or false"):
+        control.hold_updates("always")  # type: ignore[arg-type]

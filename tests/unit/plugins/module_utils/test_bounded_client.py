@@ -157,3 +157,25 @@ def test_a_real_client_gets_its_timeouts_and_one_attempt_from_the_config():
     with Stubber(raw) as stub:
         stub.add_response("describe_update", {"update": {"id": "u-1", "status": "InProgress"}})
         assert clients.client("eks").describe_update(name="p", nodegroupName="g", updateId="u-1")["update"]["id"] == "u-1"
+
+
+def test_an_endpoint_that_cannot_be_reached_is_tried_a_few_times_not_until_the_deadline():
+    def refused(clock, timeout):
+        raise botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    clients, clock, log, unused_configs = clients_for(3600, refused)
+    with pytest.raises(botocore.exceptions.EndpointConnectionError):
+        clients.client("eks").describe_update(name="prod", nodegroupName="g", updateId="u-1")
+    assert len(log) == 3 and clock.now < 5
+
+
+def test_a_transient_error_is_tried_a_bounded_number_of_times():
+    def unavailable(clock, timeout):
+        raise botocore.exceptions.ClientError(
+            {"Error": {"Code": "ServiceUnavailableException", "Message": ""}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "X"
+        )
+
+    clients, clock, log, unused_configs = clients_for(3600, unavailable)
+    with pytest.raises(botocore.exceptions.ClientError):
+        clients.client("eks").describe_update(name="prod", nodegroupName="g", updateId="u-1")
+    assert len(log) == 10

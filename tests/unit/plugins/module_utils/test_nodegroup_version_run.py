@@ -155,7 +155,8 @@ def test_whatever_ends_the_wait_the_started_update_stays_in_the_result(error):
     script = Script()
     script.to_start()
     script.answer(update())
-    assert script.fault(error, now=20.0) is None
+    # At the deadline: before it, a transient error only makes the poll come again.
+    assert script.fault(error, now=DEADLINE) is None
     result = script.run.result()
     assert result["failed"] and result["changed"] is True
     assert result["nodegroup_update"]["id"] == "u-1" and result["request"]["release_version"] == LATEST
@@ -263,3 +264,13 @@ def test_an_ended_run_takes_no_more_answers():
     script.answer(error=api.NotFound("gone"))
     with pytest.raises(ValueError):
         script.run.step(Answer(0.0))
+
+
+def test_a_poll_that_fails_transiently_is_made_again_until_the_deadline():
+    script = Script(wait_delay=10)
+    script.to_start()
+    script.answer(update())
+    again = script.fault(client_error("ThrottlingException", 429), now=10.0)
+    assert again.kind == "follow" and again.at == 20.0 and script.run.poll_errors == 1
+    assert script.fault(client_error("AccessDeniedException", 403), now=20.0) is None
+    assert script.run.result()["changed"] is True and "AccessDeniedException" in script.run.result()["msg"]
