@@ -153,7 +153,7 @@ def test_filters_and_check_mode(fleet, ansible):
 
 
 def test_update_in_flight_is_named(fleet, ansible, eks):
-    fleet.behaviour("prod", "general", update_duration=60)
+    fleet.behaviour("prod", "general", hold_updates=True)
     started = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general", version="1.31")["update"]
     fleet.clear_requests()
     run = ansible.run(module=INFO, cluster_names=["prod"])
