@@ -187,42 +187,38 @@ class LocalEKSApp:
             if fault is not None:
                 processed_status = status
                 status, headers, payload = LOST_RESPONSE
-        self.log.record(
-            service=call.service,
-            region=call.region,
-            operation=call.operation,
-            method=environ.get("REQUEST_METHOD", ""),
-            path=environ.get("PATH_INFO", ""),
+        self._record(
+            call,
+            environ,
             status=status,
             error_code=_error_code(headers, payload) if status >= 400 and payload else None,
             fault=fault.kind if fault else None,
             processed_status=processed_status,
-            cluster=call.cluster,
-            nodegroup=call.nodegroup,
         )
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(payload))))
         start_response(f"{status} {_reason(status)}", headers)
         return [payload]
 
-    def _hang(self, fault: FaultRule, environ: dict[str, Any], call: AwsCall) -> NoReturn:
-        """Leave the request unanswered until ``fault`` lets go, then drop the connection.
-
-        The log entry is written when the request arrives, with status 0: nothing is sent.
-        """
+    def _record(self, call: AwsCall, environ: dict[str, Any], **outcome: Any) -> None:
+        """Log one AWS request: what it asked for, and ``outcome`` (status, error code, fault...)."""
         self.log.record(
             service=call.service,
             region=call.region,
             operation=call.operation,
             method=environ.get("REQUEST_METHOD", ""),
             path=environ.get("PATH_INFO", ""),
-            status=0,
-            error_code=None,
-            fault=fault.kind,
-            processed_status=None,
             cluster=call.cluster,
             nodegroup=call.nodegroup,
+            **outcome,
         )
+
+    def _hang(self, fault: FaultRule, environ: dict[str, Any], call: AwsCall) -> NoReturn:
+        """Leave the request unanswered until ``fault`` lets go, then drop the connection.
+
+        The log entry is written when the request arrives, with status 0: nothing is sent.
+        """
+        self._record(call, environ, status=0, error_code=None, fault=fault.kind, processed_status=None)
         self.faults.hang(fault)
         connection = environ.get("werkzeug.socket")
         if connection is not None:
