@@ -1,7 +1,7 @@
 """A model of fixed-delay polling for real node group updates lasting 10 to 60 minutes.
 
 UpdateNodegroupVersion's response already says InProgress, so the module sleeps ``wait_delay``
-seconds before its first DescribeUpdate and after each one (``eks_nodegroup_api.wait_for_update``).
+seconds before its first DescribeUpdate and after each one (``nodegroup_version_run.NodegroupRun._poll``).
 With a call latency ``c``, poll k (k >= 1) is sent at k * (delay + c); the end of an update lasting
 D seconds is seen by the first poll sent at or after D, and reported one latency later. So:
 

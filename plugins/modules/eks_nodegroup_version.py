@@ -35,8 +35,8 @@ description:
   - Waiting polls C(DescribeUpdate) (not the node group's status, which races with the update) until the update
     is C(Successful), C(Failed) or C(Cancelled). C(Failed) and C(Cancelled) fail the task and report every error
     code, message and resource id.
-  - Throttling and server errors are retried with jittered backoff (amazon.aws C(AWSRetry)) on top of botocore's
-    own retries.
+  - Throttling, server errors, lost answers and network faults are retried with jittered backoff, within
+    O(wait_timeout), which bounds the whole task, AWS calls included.
 author:
   - fleetops.eks contributors (@fleetops)
 options:

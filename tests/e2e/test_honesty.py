@@ -32,7 +32,19 @@ def requests_span(control):
 # -- 1. a started update never vanishes from the result ---------------------------------------------------
 
 
-@pytest.mark.parametrize("fault", ["throttle", "access_denied", "server_error"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(
+            kind,
+            marks=reliability(
+                "fault", "update started, then every DescribeUpdate answers %s, wait_timeout 5: fails, changed, with the update id and the request" % kind,
+                updates=1,
+            ),
+        )
+        for kind in ("throttle", "access_denied", "server_error")
+    ],
+)
 def test_a_started_update_stays_in_the_result_whatever_ends_the_wait(fleet, ansible, eks, fault):
     fleet.behaviour("prod", "old", hold_updates=True)
     fleet.add_fault(kind=fault, service="eks", operation="DescribeUpdate")
@@ -125,19 +137,24 @@ def test_endless_throttling_ends_the_task_within_wait_timeout(fleet, ansible, ek
 # -- 4 and 5. odd input is refused before any call --------------------------------------------------------
 
 
+ODD_INPUT = [
+    ("newline", {"kubernetes_version": "1.31\n"}, "kubernetes_version"),
+    ("leading-zero", {"kubernetes_version": "01.31"}, "kubernetes_version"),
+    ("padded-minor", {"kubernetes_version": "1.031"}, "kubernetes_version"),
+    ("full-width", {"kubernetes_version": "\uff11.\uff13\uff11"}, "kubernetes_version"),
+    ("release-newline", {"release_version": LATEST_131 + "\n"}, "release_version"),
+    ("400-digits", {"wait_timeout": int("9" * 400)}, "wait_timeout"),
+    ("absurd", {"wait_timeout": 1000000000000}, "wait_timeout"),
+    ("empty-name", {"name": ""}, "name"),
+]
+
+
 @pytest.mark.parametrize(
     "options, option",
     [
-        ({"kubernetes_version": "1.31\n"}, "kubernetes_version"),
-        ({"kubernetes_version": "01.31"}, "kubernetes_version"),
-        ({"kubernetes_version": "1.031"}, "kubernetes_version"),
-        ({"kubernetes_version": "\uff11.\uff13\uff11"}, "kubernetes_version"),
-        ({"release_version": LATEST_131 + "\n"}, "release_version"),
-        ({"wait_timeout": int("9" * 400)}, "wait_timeout"),
-        ({"wait_timeout": 1000000000000}, "wait_timeout"),
-        ({"name": ""}, "name"),
+        pytest.param(options, option, id=case, marks=reliability("bad input", "odd input (%s), check mode and real: refused naming %s; no call changes anything" % (case, option)))
+        for case, options, option in ODD_INPUT
     ],
-    ids=["newline", "leading-zero", "padded-minor", "full-width", "release-newline", "400-digits", "absurd", "empty-name"],
 )
 def test_odd_input_is_refused_before_any_call(fleet, ansible, options, option):
     given = dict({"cluster_name": "prod", "name": "old"}, **options)
@@ -151,6 +168,7 @@ def test_odd_input_is_refused_before_any_call(fleet, ansible, options, option):
 # -- 8. already at the target whatever the status ---------------------------------------------------------
 
 
+@reliability("behaviour", "DEGRADED node group already at the target: ok; a DEGRADED one behind: refused naming its status")
 def test_a_degraded_node_group_already_at_the_target_is_ok(fleet, ansible, endpoint):
     from localeks.models import localeks_backends
     from moto.core import DEFAULT_ACCOUNT_ID
