@@ -132,16 +132,26 @@ def is_transient(error):
 
 
 def may_have_been_served(error):
-    """False only when AWS certainly did not act on a call: it answered with a 4xx error (a refusal or throttling).
+    """False only when AWS certainly did not act on a call: it answered with a 4xx error (a refusal or throttling),
+    or the call never left (no credentials, invalid parameters, no connection).
 
-    A 5xx, a lost answer or a network fault leaves open whether a mutating call took effect.
+    A 5xx, a lost answer or a fault after the connection was made leaves open whether a mutating call took effect.
     """
     if isinstance(error, botocore.exceptions.ClientError):
         status = http_status(error)
         return status is None or status >= 500
     if isinstance(error, DeadlineExceeded):
         return error.last_error is not None and may_have_been_served(error.last_error)
-    if isinstance(error, (botocore.exceptions.NoCredentialsError, botocore.exceptions.ParamValidationError)):
+    if isinstance(
+        error,
+        (
+            botocore.exceptions.NoCredentialsError,
+            botocore.exceptions.ParamValidationError,
+            # No connection was made (refused, no route, no DNS, connect timeout): the request never left.
+            botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectTimeoutError,
+        ),
+    ):
         return False
     return True
 
@@ -223,7 +233,8 @@ class BoundedClients:
                     raise
                 last_error = error
             attempt += 1
-            limit = MAX_CONNECT_ATTEMPTS if isinstance(last_error, botocore.exceptions.EndpointConnectionError) else MAX_ATTEMPTS
+            unreachable = isinstance(last_error, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError))
+            limit = MAX_CONNECT_ATTEMPTS if unreachable else MAX_ATTEMPTS
             if attempt >= limit:
                 raise last_error
             self.retries += 1

@@ -765,7 +765,7 @@ def run_nodegroup(module):
 
 def crash_result(run, error, tb):
     """A result for an exception that escaped even the run's own fault handling: still honest about the update."""
-    result = dict(changed=True, failed=True, msg="Unexpected error: %s: %s" % (type(error).__name__, error), exception=tb)
+    result = dict(changed=False, failed=True, msg="Unexpected error: %s: %s" % (type(error).__name__, error), exception=tb)
     if run is not None:
         result["msg"] = "Unexpected error in the run of %s: %s: %s" % (run.name(), type(error).__name__, error)
         result["changed"] = bool(run.sent)

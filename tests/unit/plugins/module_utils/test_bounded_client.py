@@ -145,6 +145,9 @@ def test_errors_are_told_apart():
     assert is_transient(throttled()) and is_transient(lost) and not is_transient(invalid)
     assert may_have_been_served(lost) and not may_have_been_served(invalid) and not may_have_been_served(throttled())
     assert may_have_been_served(botocore.exceptions.ReadTimeoutError(endpoint_url="x"))
+    assert may_have_been_served(botocore.exceptions.ConnectionClosedError(endpoint_url="x"))
+    assert not may_have_been_served(botocore.exceptions.EndpointConnectionError(endpoint_url="x"))
+    assert not may_have_been_served(botocore.exceptions.ConnectTimeoutError(endpoint_url="x"))
 
 
 def test_a_real_client_gets_its_timeouts_and_one_attempt_from_the_config():

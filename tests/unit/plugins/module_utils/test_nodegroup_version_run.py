@@ -174,8 +174,9 @@ def test_whatever_ends_the_wait_the_started_update_stays_in_the_result(error):
         (client_error("InvalidParameterException", 400, "UpdateNodegroupVersion"), False),
         (client_error("AccessDeniedException", 403, "UpdateNodegroupVersion"), False),
         (DeadlineExceeded("update_nodegroup_version", 5, client_error("ThrottlingException", 429)), False),
+        (botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), False),
     ],
-    ids=["5xx", "lost", "read-timeout", "deadline-after-network-fault", "exception", "invalid", "denied", "throttled"],
+    ids=["5xx", "lost", "read-timeout", "deadline-after-network-fault", "exception", "invalid", "denied", "throttled", "refused"],
 )
 def test_a_start_whose_answer_is_unknown_counts_as_sent(error, sent):
     script = Script()
