@@ -44,10 +44,11 @@ read -r -a EXTRA <<< "${ANSIBLE_TEST_ARGS:-}"
 
 log() { printf '\n=== %s\n' "$*" >&2; }
 
-# One run at a time in this checkout: runs share the tree below and ansible-test's venvs.
-mkdir -p "$WORK"
+# One run at a time on this machine: runs of one checkout share the tree below, and runs of every checkout share
+# the virtual environments ansible-test keeps under ~/.ansible/test (two runs building one at once break it).
+mkdir -p "$WORK" "$HOME/.ansible/test"
 if command -v flock >/dev/null; then
-    exec 9>"$WORK/.lock"
+    exec 9>"$HOME/.ansible/test/fleetops-eks-ansible-test.lock"
     flock 9
 fi
 
