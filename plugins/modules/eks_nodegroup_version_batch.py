@@ -210,7 +210,8 @@ nodegroups:
       sample: {"version": "1.31", "release_version": "1.31.7-20250403", "launch_template_version": null}
     duration:
       description:
-        - Seconds from this run starting (or finding) the node group's update until it saw the update end.
+        - Seconds from this run starting (or finding) the node group's update until it saw the update end, or until
+          it stopped following it (the deadline, an error).
         - Null when the run did not wait for an update of this node group.
       type: float
       sample: 612.4
