@@ -282,7 +282,9 @@ def hanging(control: Control, rule_id: int) -> int:
     return next(rule["hanging"] for rule in control.faults() if rule["id"] == rule_id)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    """Until ``condition()`` holds: a request reaching its hang in the server's thread. ``timeout`` only bounds a
+    failure; nothing here depends on how soon that happens."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
