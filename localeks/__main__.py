@@ -9,7 +9,20 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from .ratelimit import check_limit
 from .server import LocalEKS
+
+
+def rate_limit_arg(text: str) -> tuple[float, float]:
+    """``RATE`` or ``RATE/BURST`` as ``(rate, burst)``, the burst defaulting to ``max(1, rate)``."""
+    rate, _, burst = text.partition("/")
+    try:
+        return check_limit(float(rate), float(burst) if burst else None)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not RATE[/BURST], a positive rate in requests per second "
+            f"and a burst of 1 or more ({error})"
+        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
         "--update-duration", type=float, help="seconds an update stays InProgress (default 2)"
     )
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    serve.add_argument(
+        "--rate-limit",
+        type=rate_limit_arg,
+        metavar="RATE[/BURST]",
+        help="limit each account and region to RATE EKS requests per second, in bursts of BURST "
+        "(default max(1, RATE)); the requests over it get ThrottlingException",
+    )
     return parser
 
 
@@ -35,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         update_duration=args.update_duration,
         access_log=args.access_log,
+        rate_limit=args.rate_limit,
     )
 
     stopping = threading.Event()

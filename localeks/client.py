@@ -110,7 +110,7 @@ class Control:
         self._call("DELETE", "requests")
 
     def reset(self) -> None:
-        """Empty everything: AWS state, request log, fault rules."""
+        """Empty everything: AWS state, request log, fault rules, rate limit."""
         self._call("POST", "reset")
 
     def load_fleet(
@@ -146,6 +146,26 @@ class Control:
     def clear_faults(self) -> None:
         """Remove every rule; the requests hung by any are dropped at once."""
         self._call("DELETE", "faults")
+
+    def set_rate_limit(self, rate: float, burst: float | None = None) -> dict[str, Any]:
+        """Limit each AWS account and region to ``rate`` EKS requests per second, in bursts of ``burst``.
+
+        ``burst`` (the bucket size) defaults to ``max(1, rate)``. A request over the limit is answered
+        with EKS's ThrottlingException and not served. Returns the limit as ``rate_limit()`` does.
+        """
+        body: dict[str, Any] = {"rate": rate}
+        if burst is not None:
+            body["burst"] = burst
+        return self._call("PUT", "rate_limit", body)
+
+    def clear_rate_limit(self) -> dict[str, Any]:
+        """Remove the rate limit; the counts stay until the limit is set again or the endpoint reset."""
+        return self._call("DELETE", "rate_limit")
+
+    def rate_limit(self) -> dict[str, Any]:
+        """``{"rate", "burst", "allowed", "throttled"}``: the limit (None when there is none) and the
+        requests let through and throttled since it was last set or the endpoint reset."""
+        return self._call("GET", "rate_limit")
 
     def hold_updates(self, hold: bool = True) -> bool:
         """Hold every update started from now on (any node group, any region), or stop holding.

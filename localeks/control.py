@@ -1,4 +1,4 @@
-"""The ``/_localeks/`` control API: request log, faults, fleet, holds and update outcomes."""
+"""The ``/_localeks/`` control API: request log, faults, rate limit, fleet, holds and update outcomes."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ _URLS = Map(
         Rule("/_localeks/faults", endpoint="add_fault", methods=["POST"]),
         Rule("/_localeks/faults", endpoint="clear_faults", methods=["DELETE"]),
         Rule("/_localeks/faults/<int:fault_id>", endpoint="remove_fault", methods=["DELETE"]),
+        Rule("/_localeks/rate_limit", endpoint="rate_limit", methods=["GET", "PUT", "DELETE"]),
         Rule("/_localeks/reset", endpoint="reset", methods=["POST"]),
         Rule("/_localeks/fleet", endpoint="fleet", methods=["POST"]),
         Rule("/_localeks/hold", endpoint="hold", methods=["GET", "POST"]),
@@ -112,6 +113,20 @@ class ControlAPI:
         if rule is None:
             raise NotFound(f"no fault rule {fault_id}")
         return {"fault": rule.to_dict()}
+
+    def rate_limit(self, request: Request) -> dict[str, Any]:
+        """PUT ``{"rate": r, "burst": b}`` sets the limit, DELETE removes it; each answers with its status."""
+        if request.method == "PUT":
+            body = _json_body(request, ("rate", "burst"))
+            if "rate" not in body:
+                raise ValueError(
+                    'a rate limit needs a rate, in requests per second: {"rate": 10} or '
+                    '{"rate": 10, "burst": 20}; DELETE removes the limit'
+                )
+            self.app.rate_limit.set(body["rate"], body.get("burst"))
+        elif request.method == "DELETE":
+            self.app.rate_limit.clear()
+        return self.app.rate_limit.status()
 
     def hold(self, request: Request) -> dict[str, Any]:
         if request.method == "POST":

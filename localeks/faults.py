@@ -56,7 +56,7 @@ _ERROR_CODES: dict[tuple[str, str, int], str] = {
     ("access_denied", "query", 403): "AccessDenied",
 }
 _DEFAULT_STATUS = {
-    ("throttle", "rest-json"): 429,
+    ("throttle", "rest-json"): 429,  # EKS's ThrottlingException: see the evidence in ratelimit.py
     ("throttle", "json"): 400,
     ("throttle", "ec2"): 503,
     ("throttle", "query"): 400,

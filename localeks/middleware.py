@@ -21,7 +21,9 @@ import moto.eks
 import moto.eks.utils
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.request import Request
+from moto.core.responses import BaseResponse
 from moto.core.routing import ServiceOperationRouter, get_service_router
+from moto.iam.models import get_account_id_from
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.exceptions import NotFound
@@ -30,6 +32,7 @@ from .control import ControlAPI
 from .faults import LOST_RESPONSE, FaultInjector, FaultRule, Response
 from .fleet import DEFAULT_REGION, load_fleet, publish_ssm_catalogue
 from .models import LocalEKSBackend, localeks_backends
+from .ratelimit import RateLimiter, throttled_response
 from .requestlog import RequestLog
 
 CONTROL_PREFIX = "/_localeks/"
@@ -100,6 +103,25 @@ def _classify_eks(environ: dict[str, Any], body: bytes, region: str) -> AwsCall:
     return AwsCall("eks", region, operation.name, uri.get("name"), nodegroup)
 
 
+def account_id(environ: dict[str, Any]) -> str:
+    """The AWS account a request acts in, as moto tells it.
+
+    ``MOTO_ACCOUNT_ID``, else the ``x-moto-account-id`` header, else the account of the
+    request's access key (one made by STS ``AssumeRole`` or IAM ``CreateAccessKey`` in that
+    account), else moto's default account 123456789012.
+    """
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if "HTTP_X_MOTO_ACCOUNT_ID" in environ:
+        return str(environ["HTTP_X_MOTO_ACCOUNT_ID"])
+    match = BaseResponse.access_key_regex.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if match:
+        access_key = match.group("access_key")
+    else:
+        access_key = parse_qs(environ.get("QUERY_STRING", "")).get("AWSAccessKeyId", ["AKIAEXAMPLE"])[0]
+    return get_account_id_from(access_key)
+
+
 def resource_arn(call: AwsCall, body: bytes) -> str:
     """The resource IAM would name for this call, as far as the request tells it."""
     if call.service == "eks" and call.cluster:
@@ -141,23 +163,25 @@ def _error_code(headers: list[tuple[str, str]], body: bytes) -> str | None:
 
 
 class LocalEKSApp:
-    """The endpoint: every AWS request is logged, possibly faulted, then served by moto."""
+    """The endpoint: every AWS request is logged, possibly throttled or faulted, then served by moto."""
 
     def __init__(self) -> None:
         install()
         self.log = RequestLog()
         self.faults = FaultInjector()
+        self.rate_limit = RateLimiter()
         self.region = DEFAULT_REGION
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.control = ControlAPI(self)
         publish_ssm_catalogue(self.region)
 
     def reset(self) -> None:
-        """Empty moto's state, the request log, the fault rules and the hold on updates.
+        """Empty moto's state, the request log, the fault rules, the rate limit and the hold on updates.
 
         AWS's public SSM parameters are published again: they are not state.
         """
         self.faults.clear()
+        self.rate_limit.reset()
         moto_api_backend.reset()
         self.log.clear()
         LocalEKSBackend.hold_all_updates = False
@@ -174,6 +198,8 @@ class LocalEKSApp:
             return self.control(environ, start_response)
         body = _read_body(environ)
         call = classify(environ, body)
+        if self._throttles(call, environ):
+            return self._throttled(call, environ, start_response)
         fault = self.faults.pick(call.service, call.operation)
         if fault is not None and fault.kind == "hang":
             self._hang(fault, environ, call)
@@ -195,10 +221,29 @@ class LocalEKSApp:
             fault=fault.kind if fault else None,
             processed_status=processed_status,
         )
-        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(payload))))
-        start_response(f"{status} {_reason(status)}", headers)
-        return [payload]
+        return _respond(start_response, status, headers, payload)
+
+    def _throttles(self, call: AwsCall, environ: dict[str, Any]) -> bool:
+        """True if the rate limit throttles this request; a request it lets through takes a token."""
+        if not self.rate_limit.limits(call.service):
+            return False
+        return not self.rate_limit.admit(account_id(environ), call.region)
+
+    def _throttled(
+        self, call: AwsCall, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Answer a request over the rate limit as the service does, without serving it."""
+        status, headers, payload = throttled_response(call.service, call.operation)
+        self._record(
+            call,
+            environ,
+            status=status,
+            error_code=_error_code(headers, payload),
+            fault=None,
+            processed_status=None,
+            throttled=True,
+        )
+        return _respond(start_response, status, headers, payload)
 
     def _record(self, call: AwsCall, environ: dict[str, Any], **outcome: Any) -> None:
         """Log one AWS request: what it asked for, and ``outcome`` (status, error code, fault...)."""
@@ -242,6 +287,15 @@ class LocalEKSApp:
             if close is not None:
                 close()
         return int(captured["status"].split()[0]), list(captured["headers"]), payload
+
+
+def _respond(
+    start_response: StartResponse, status: int, headers: list[tuple[str, str]], payload: bytes
+) -> Iterable[bytes]:
+    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(payload))))
+    start_response(f"{status} {_reason(status)}", headers)
+    return [payload]
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

@@ -23,6 +23,8 @@ class LoggedRequest:
     processed_status: int | None
     cluster: str | None
     nodegroup: str | None
+    # True if the rate limit answered the request (ThrottlingException) instead of the service.
+    throttled: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -14,6 +14,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from .client import Control
 from .middleware import LocalEKSApp
 from .models import LocalEKSBackend
+from .ratelimit import RateLimitSpec, limit_of
 
 FleetSource = str | Path | Mapping[str, Any]
 
@@ -28,7 +29,9 @@ class QuietRequestHandler(MotoRequestHandler):
 class LocalEKS:
     """A local EKS (+ SSM, EC2, STS) endpoint on ``host:port``.
 
-    ``port=0`` picks a free port.  Usable as a context manager::
+    ``port=0`` picks a free port.  ``rate_limit`` (a rate in requests per second, or
+    ``(rate, burst)``) limits each account and region's EKS requests from the start, as
+    ``Control.set_rate_limit`` does.  Usable as a context manager::
 
         with LocalEKS(fleet="localeks/fleets/demo.yml") as endpoint:
             boto3.client("eks", endpoint_url=endpoint.url, ...)
@@ -41,7 +44,9 @@ class LocalEKS:
         port: int = 0,
         update_duration: float | None = None,
         access_log: bool = False,
+        rate_limit: RateLimitSpec = None,
     ) -> None:
+        self.rate_limit = limit_of(rate_limit)
         if update_duration is not None:
             LocalEKSBackend.default_update_duration = update_duration
         self.app = LocalEKSApp()
@@ -62,9 +67,11 @@ class LocalEKS:
         return Control(self.url)
 
     def start(self) -> LocalEKS:
-        """Seed the fleet (if any) and serve in a background thread."""
+        """Seed the fleet (if any), set the rate limit (if any) and serve in a background thread."""
         if self.fleet is not None:
             self.app.load_fleet(self.fleet)
+        if self.rate_limit is not None:
+            self.app.rate_limit.set(*self.rate_limit)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
