@@ -6,9 +6,10 @@
 """Thin EKS and SSM calls over a fleet, for eks_nodegroup_version_info.
 
 Same conventions as ``eks_nodegroup_api`` (whose describe functions the report
-also uses): each function makes its calls once, with amazon.aws's retry
-decorator, turns the errors it expects into ``eks_nodegroup_api``'s exceptions
-or into reasons, and decides no policy.
+also uses): each function makes its calls once, retried as its client retries
+(``bounded_client.BoundedClient``, or amazon.aws's AWS_RETRY for any other),
+turns the errors it expects into ``eks_nodegroup_api``'s exceptions or into
+reasons, and decides no policy.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,15 +27,28 @@ from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api imp
 ACCESS_DENIED = ["AccessDeniedException", "AccessDenied"]
 
 
+def retry_decorator(client):
+    """The client's own retry decorator (``bounded_client.BoundedClient``'s), else amazon.aws's AWS_RETRY."""
+    return getattr(client, "retry_decorator", None) or AWS_RETRY
+
+
 def list_clusters(eks):
     """Every cluster name in the client's region (ListClusters, every page)."""
-    return paginated_query_with_retries(eks, "list_clusters", retry_decorator=AWS_RETRY).get("clusters", [])
+    return paginated_query_with_retries(eks, "list_clusters", retry_decorator=retry_decorator(eks)).get("clusters", [])
+
+
+def describe_cluster(eks, cluster_name):
+    """DescribeCluster's ``cluster`` (boto3's camelCase dict); NotFound when the cluster does not exist."""
+    try:
+        return eks.describe_cluster(name=cluster_name, aws_retry=True)["cluster"]
+    except is_boto3_error_code("ResourceNotFoundException") as e:
+        raise NotFound(e.response["Error"].get("Message") or "cluster %s not found" % cluster_name)
 
 
 def list_nodegroups(eks, cluster_name):
     """Every managed node group name of a cluster (ListNodegroups, every page)."""
     try:
-        found = paginated_query_with_retries(eks, "list_nodegroups", retry_decorator=AWS_RETRY, clusterName=cluster_name)
+        found = paginated_query_with_retries(eks, "list_nodegroups", retry_decorator=retry_decorator(eks), clusterName=cluster_name)
     except is_boto3_error_code("ResourceNotFoundException") as e:
         raise NotFound(e.response["Error"].get("Message") or "cluster %s not found" % cluster_name)
     return found.get("nodegroups", [])

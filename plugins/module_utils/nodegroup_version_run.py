@@ -32,7 +32,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import concurrent.futures
 import datetime
+import threading
 import time
 import traceback
 
@@ -45,12 +47,18 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
 from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_version_plan as planner
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import DEFAULT_RATE_LIMIT
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import BoundedClients
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import Deadline
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import RequestBudget
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import check_rate_limit
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import DeadlineExceeded
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import describe_error
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import is_transient
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import may_have_been_served
+
+# Threads making the reads of a batch side by side (within the request budget).
+MAX_WORKERS = 8
 
 # Planning rounds: a node group that keeps changing under the run (another update
 # started by someone else) is re-read and re-planned at most this many times.
@@ -83,6 +91,11 @@ def wait_argument_spec():
         wait_timeout=dict(type="int", default=3600),
         wait_delay=dict(type="int", default=30),
     )
+
+
+def budget_argument_spec():
+    """The request budget: rate_limit."""
+    return dict(rate_limit=dict(type="float", default=DEFAULT_RATE_LIMIT))
 
 
 # The options of one node group's run (the batch gives them per node group).
@@ -559,15 +572,20 @@ class Driver:
     """Performs runs' actions with the API layer and feeds the answers back.
 
     ``clients`` is a ``bounded_client.BoundedClients``: every call of every run of the process goes through it,
-    within its one deadline. ``memo`` shares the reads that do not depend on the node group (cluster version,
-    SSM release, launch template version) between the runs of one process.
+    within its one deadline and its one request budget. ``memo`` shares the reads that do not depend on the node
+    group (cluster version, SSM release, launch template version) between the runs of one process. ``workers``
+    threads make the reads and polls of ``run_many`` side by side (1: one after the other, in this thread).
     """
 
-    def __init__(self, clients, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, clients, sleep=time.sleep, clock=time.monotonic, workers=1):
         self.clients = clients
         self.sleep = sleep
         self.clock = clock
+        self.workers = max(1, int(workers))
         self.memo = {}
+        self._memo_locks = {}
+        self._memo_lock = threading.Lock()
+        self.polling = None
 
     @property
     def deadline(self):
@@ -609,12 +627,15 @@ class Driver:
         return Answer(self.clock(), value=value)
 
     def remembered(self, key, read):
-        """``read()``, once per ``key`` and process; LookupFailed is remembered too."""
-        if key not in self.memo:
-            try:
-                self.memo[key] = (read(), None)
-            except api.LookupFailed as e:
-                self.memo[key] = (None, e)
+        """``read()``, once per ``key`` and process (other threads wanting it wait); LookupFailed is remembered too."""
+        with self._memo_lock:
+            lock = self._memo_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self.memo:
+                try:
+                    self.memo[key] = (read(), None)
+                except api.LookupFailed as e:
+                    self.memo[key] = (None, e)
         value, error = self.memo[key]
         if error is not None:
             raise error
@@ -668,6 +689,13 @@ class Driver:
         if pause > 0:
             self.sleep(pause)
 
+    def plan_only(self, run):
+        """Begin ``run`` and carry it on through its reads and plan: its GATE action, or None once it ended."""
+        action = self.begin(run)
+        while action is not None and action.kind != GATE:
+            action = self.advance(run, action)
+        return action
+
     # -- one run, many runs ----------------------------------------------------------------------------------
 
     def run_one(self, run):
@@ -682,68 +710,190 @@ class Driver:
     def run_many(self, runs, continue_on_error=False):
         """Drive many runs in one loop.
 
-        Every run is described and planned (reads only) before any starts an update. Then, in the order given,
-        each acts: starts its update, attaches, or waits for another update; one loop then makes each run's
-        polls when they are due. Unless ``continue_on_error``, the first run to fail stops the others from
-        starting an update (they end ``not_started``); updates already started are followed to their end.
-        Returns the name of the run that stopped the batch, or None.
+        Every run is described and planned (reads only, ``workers`` at a time) before any starts an update. Then,
+        in the order given, each acts: starts its update, attaches, or waits for another update. One loop then
+        makes each run's polls as they fall due, spread evenly over ``wait_delay``: with N updates followed,
+        one poll every ``wait_delay / N`` seconds, and never faster than the request budget allows, so that a
+        round of polls that cannot fit in ``wait_delay`` stretches it (``polling`` says by how much).
+        Unless ``continue_on_error``, the first run to fail stops the others from starting an update (they end
+        ``not_started``); updates already started are followed to their end.
+        Returns the run that stopped the batch, or None.
         """
-        stopped_by = [None]
+        loop = _ManyRuns(self, runs, continue_on_error)
+        return loop.drive()
 
-        def note(run):
-            if run.ended and run.ending.failed and not continue_on_error and stopped_by[0] is None and run.status() != "not_started":
-                stopped_by[0] = run
 
-        def stop_reason():
-            run = stopped_by[0]
-            return "%s/%s failed first (%s), and continue_on_error is false" % (
-                run.params["cluster_name"], run.params["name"], run.ending.msg.rstrip("."))
+class _ManyRuns:
+    """The state of one ``Driver.run_many``: the actions waiting, the polls' schedule, and the runs in flight."""
 
-        pending = {}
-        # Reads and plans of every run: each goes on until it asks to act (GATE) or ends.
-        for index, run in enumerate(runs):
-            action = self.begin(run)
-            while action is not None and action.kind != GATE:
-                action = self.advance(run, action)
-            note(run)
-            if action is not None:
-                pending[index] = action
-        # Each run acts in turn, until it waits (an action due later) or ends.
-        for index, run in enumerate(runs):
-            action = pending.pop(index, None)
-            while action is not None and action.at is None:
-                if action.kind in (GATE, START) and stopped_by[0] is not None:
-                    action = run.step(Answer(self.clock(), value=SKIP, error=stop_reason()))
-                    continue
-                action = self.advance(run, action)
-            note(run)
-            if action is not None:
-                pending[index] = action
-        # One loop for every wait: the actions due now, then a sleep until the next is due.
-        while pending:
-            due_at = min(action.at if action.at is not None else 0 for action in pending.values())
-            self.wait_until(due_at)
-            now = self.clock()
-            for index in sorted(pending):
-                action = pending[index]
-                if action.at is not None and action.at > now:
-                    continue
-                run = runs[index]
-                if action.kind in (GATE, START) and stopped_by[0] is not None:
-                    action = run.step(Answer(self.clock(), value=SKIP, error=stop_reason()))
+    def __init__(self, driver, runs, continue_on_error):
+        self.driver = driver
+        self.runs = runs
+        self.continue_on_error = continue_on_error
+        self.stopped_by = None
+        self.pending = {}  # index -> (action, when it is to be made)
+        self.following = set()  # the runs whose next action is a poll
+        self.last_slot = None  # when the poll scheduled last is to be made
+        self.last_poll = {}  # index -> when its last poll was answered
+        self.polls = 0
+        self.longest_interval = 0.0
+        self.most_followed = 0
+        budget = driver.clients.budget
+        self.min_spacing = 1.0 / budget.limit if budget is not None and budget.limit > 0 else 0.0
+
+    # -- bookkeeping -------------------------------------------------------------------------------------------
+
+    def note(self, run):
+        if run.ended and run.ending.failed and not self.continue_on_error and self.stopped_by is None and run.status() != "not_started":
+            self.stopped_by = run
+
+    def stop_reason(self):
+        run = self.stopped_by
+        return "%s/%s failed first (%s), and continue_on_error is false" % (
+            run.params["cluster_name"], run.params["name"], run.ending.msg.rstrip("."))
+
+    def skipped(self, action):
+        return action.kind in (GATE, START) and self.stopped_by is not None
+
+    @staticmethod
+    def is_poll(action):
+        return action is not None and action.kind in (FOLLOW, WAIT_OTHER)
+
+    def track(self, index, action):
+        """Count run ``index`` among the runs polling when its next action is a poll."""
+        if self.is_poll(action):
+            self.following.add(index)
+            self.most_followed = max(self.most_followed, len(self.following))
+        else:
+            self.following.discard(index)
+
+    def schedule(self, index, action):
+        """Keep ``action`` of run ``index`` for later; a poll gets the next free slot of the polls' schedule."""
+        self.track(index, action)
+        if action is None:
+            return
+        when = action.at
+        if self.is_poll(action) and when is not None and not action.last_call:
+            spacing = max(self.runs[index].params["wait_delay"] / float(len(self.following)), self.min_spacing)
+            if self.last_slot is not None:
+                when = max(when, self.last_slot + spacing)
+            # The schedule never moves a poll past the deadline: the poll due then is the last call.
+            when = min(when, self.runs[index].deadline)
+            self.last_slot = when
+        self.pending[index] = (action, when)
+
+    def answered(self, index, action):
+        """Count the poll ``action`` of run ``index`` that was just answered, and the interval since its last."""
+        if action.kind not in (FOLLOW, WAIT_OTHER):
+            return
+        now = self.driver.clock()
+        self.polls += 1
+        if index in self.last_poll:
+            self.longest_interval = max(self.longest_interval, now - self.last_poll[index])
+        self.last_poll[index] = now
+
+    def act(self, index, action):
+        """Perform ``action`` of run ``index`` (in this thread): the run's next action."""
+        run = self.runs[index]
+        if self.skipped(action):
+            return run.step(Answer(self.driver.clock(), value=SKIP, error=self.stop_reason()))
+        return self.driver.advance(run, action)
+
+    # -- the three phases ----------------------------------------------------------------------------------
+
+    def drive(self):
+        driver = self.driver
+        workers = min(driver.workers, max(1, len(self.runs)))
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+        try:
+            # Reads and plans of every run: each goes on until it asks to act (GATE) or ends.
+            if pool is None:
+                planned = [driver.plan_only(run) for run in self.runs]
+            else:
+                planned = list(pool.map(driver.plan_only, self.runs))
+            for index, run in enumerate(self.runs):
+                self.note(run)
+                if planned[index] is not None:
+                    self.pending[index] = (planned[index], planned[index].at)
+            # Each run acts in turn, until it waits (an action due later) or ends; then the waits are scheduled,
+            # knowing how many updates are followed.
+            waiting = []
+            for index in range(len(self.runs)):
+                action = self.pending.pop(index, (None, None))[0]
+                while action is not None and action.at is None:
+                    action = self.act(index, action)
+                self.note(self.runs[index])
+                self.track(index, action)
+                waiting.append((index, action))
+            for index, action in waiting:
+                self.schedule(index, action)
+            self.loop(pool)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self.summarize()
+        return self.stopped_by
+
+    def loop(self, pool):
+        """Make every action when it is due until every run has ended: in this thread, or ``pool``'s."""
+        driver = self.driver
+        in_flight = {}  # future -> (index, action)
+        while self.pending or in_flight:
+            now = driver.clock()
+            due = sorted(
+                (index for index, (action, when) in self.pending.items() if when is None or when <= now),
+                key=lambda index: (self.pending[index][1] or 0, index),
+            )
+            for index in due:
+                action = self.pending.pop(index)[0]
+                if pool is None or self.skipped(action):
+                    nxt = self.act(index, action)
+                    self.answered(index, action)
+                    self.note(self.runs[index])
+                    self.schedule(index, nxt)
                 else:
-                    action = self.advance(run, action)
-                note(run)
-                if action is None:
-                    del pending[index]
-                else:
-                    pending[index] = action
-        return stopped_by[0]
+                    in_flight[pool.submit(self.act, index, action)] = (index, action)
+            next_due = min([when or 0 for action, when in self.pending.values()] or [None]) if self.pending else None
+            if in_flight:
+                timeout = None if next_due is None else max(0.0, next_due - driver.clock())
+                done, dummy = concurrent.futures.wait(list(in_flight), timeout=timeout, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    index, action = in_flight.pop(future)
+                    self.answered(index, action)
+                    self.note(self.runs[index])
+                    self.schedule(index, future.result())
+            elif next_due is not None and not due:
+                driver.wait_until(next_due)
+
+    def summarize(self):
+        wait_delays = sorted(set(run.params.get("wait_delay") for run in self.runs if run.params.get("wait_delay")))
+        wait_delay = wait_delays[-1] if wait_delays else None
+        longest = round(self.longest_interval, 1)
+        self.driver.polling = dict(
+            polls=self.polls,
+            most_followed=self.most_followed,
+            wait_delay=wait_delay,
+            longest_interval=longest if self.polls else None,
+            stretched=bool(wait_delay and self.polls and self.longest_interval > wait_delay * 1.1 + 1),
+        )
 
 
-def module_clients(module, deadline):
+def module_clients(module, deadline, budget=None):
     """BoundedClients for an AnsibleAWSModule: its credentials, region, endpoint and aws_config apply."""
-    return BoundedClients(lambda service, config: module.client(service, config=config), deadline)
+    return BoundedClients(lambda service, config: module.client(service, config=config), deadline, budget=budget)
+
+
+def module_budget(module):
+    """The module's RequestBudget (None with ``rate_limit: 0``); ValueError naming rate_limit when it is not valid."""
+    rate = check_rate_limit(module.params.get("rate_limit", DEFAULT_RATE_LIMIT))
+    return RequestBudget(rate) if rate > 0 else None
+
+
+def workers_for(budget):
+    """Threads for side-by-side reads: up to MAX_WORKERS, no more than the budget's requests per second."""
+    if budget is None:
+        return MAX_WORKERS
+    return max(1, min(MAX_WORKERS, int(budget.limit)))
 
 
 def run_nodegroup(module):
@@ -751,11 +901,14 @@ def run_nodegroup(module):
     run = None
     try:
         planner.check_options(module.params)
+        budget = module_budget(module)
     except planner.PlanError as e:
         # Before any clock or client: an absurd wait_timeout is refused here, not met as an overflow.
         return dict(changed=False, failed=True, msg=e.msg)
+    except ValueError as e:
+        return dict(changed=False, failed=True, msg=str(e))
     try:
-        driver = Driver(module_clients(module, Deadline(module.params["wait_timeout"])))
+        driver = Driver(module_clients(module, Deadline(module.params["wait_timeout"]), budget))
         run = driver.new_run(module.params, check_mode=module.check_mode, diff=module._diff)
         driver.run_one(run)
         return run.result()

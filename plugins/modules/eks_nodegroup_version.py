@@ -157,6 +157,7 @@ seealso:
     description: How EKS rolls out a node group update, and its phases.
     link: https://docs.aws.amazon.com/eks/latest/userguide/update-managed-node-group.html
 extends_documentation_fragment:
+  - fleetops.eks.rate_limit
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -337,13 +338,14 @@ diff:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import budget_argument_spec
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import nodegroup_argument_spec
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import run_nodegroup
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import wait_argument_spec
 
 
 def main():
-    argument_spec = dict(nodegroup_argument_spec(), **wait_argument_spec())
+    argument_spec = dict(nodegroup_argument_spec(), **dict(wait_argument_spec(), **budget_argument_spec()))
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     result = run_nodegroup(module)
     if result.pop("failed", False):

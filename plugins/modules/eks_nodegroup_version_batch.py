@@ -127,6 +127,7 @@ seealso:
     description: Batches of this module, with hooks before and after each node group, and a summary.
     link: https://github.com/fleetops/eks/blob/main/docs/fleet.md
 extends_documentation_fragment:
+  - fleetops.eks.rate_limit
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -215,6 +216,52 @@ nodegroups:
         - Null when the run did not wait for an update of this node group.
       type: float
       sample: 612.4
+polling:
+  description:
+    - How the updates were followed, and what the request budget (O(rate_limit)) did.
+    - Polls are spread over O(wait_delay) (with N updates in progress, one poll every O(wait_delay)/N seconds),
+      never faster than O(rate_limit) allows. When a round of polls cannot fit in O(wait_delay), the interval
+      stretches, RV(polling.stretched) is true and the task warns.
+  returned: success, and when node groups failed
+  type: dict
+  version_added: 2.1.0
+  contains:
+    polls:
+      description: C(DescribeUpdate) polls made.
+      type: int
+      sample: 120
+    most_followed:
+      description: The most updates followed at once.
+      type: int
+      sample: 40
+    wait_delay:
+      description: The poll interval asked for (O(wait_delay)).
+      type: int
+      sample: 30
+    longest_interval:
+      description: The longest time, in seconds, between two polls of the same update; null when none was polled twice.
+      type: float
+      sample: 30.4
+    stretched:
+      description: Whether some update was polled markedly less often than every O(wait_delay) (by more than a tenth, and 1 s).
+      type: bool
+      sample: false
+    rate_limit:
+      description: The O(rate_limit) in force (V(0) for none).
+      type: float
+      sample: 10.0
+    requests:
+      description: Requests sent to AWS by the task (retries included).
+      type: int
+      sample: 214
+    budget_waited:
+      description: Seconds that requests spent waiting for the budget, added over all of them.
+      type: float
+      sample: 3.2
+    throttled:
+      description: Throttling answers AWS gave the task.
+      type: int
+      sample: 0
 """
 
 import traceback
@@ -225,10 +272,13 @@ from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_vers
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import Deadline
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import NODEGROUP_OPTIONS
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import Driver
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import budget_argument_spec
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import crash_result
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import module_budget
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import module_clients
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import nodegroup_argument_spec
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import wait_argument_spec
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import workers_for
 
 STATUS_ORDER = ("updated", "in_progress", "would_update", "current", "failed", "not_started")
 
@@ -264,7 +314,29 @@ def entry_result(run):
     return result
 
 
-def report(module, runs):
+def polling(driver, budget):
+    """The result's ``polling``: how the updates were followed, and what the request budget did."""
+    return dict(
+        driver.polling or {},
+        rate_limit=budget.limit if budget is not None else 0.0,
+        requests=driver.clients.requests,
+        budget_waited=round(budget.waited, 1) if budget is not None else 0.0,
+        throttled=driver.clients.throttled,
+    )
+
+
+def stretched_warning(found):
+    if not found.get("stretched"):
+        return None
+    return (
+        "%d updates were followed at once within rate_limit %s requests/s, so each was polled as seldom as every %ss"
+        " rather than every wait_delay (%ss): their ends were seen up to that late. Raise rate_limit if the account's"
+        " EKS request rate allows it, or upgrade fewer node groups per task."
+        % (found["most_followed"], found["rate_limit"], found["longest_interval"], found["wait_delay"])
+    )
+
+
+def report(module, runs, found=None):
     results = [entry_result(run) for run in runs]
     counts = {}
     failures = []
@@ -280,6 +352,11 @@ def report(module, runs):
     if failures:
         msg += " " + " ".join(failures)
     outcome = dict(changed=any(result["changed"] for result in results), msg=msg, nodegroups=results)
+    if found is not None:
+        outcome["polling"] = found
+        warning = stretched_warning(found)
+        if warning:
+            module.warn(warning)
     if any(result["failed"] for result in results):
         module.fail_json(**outcome)
     module.exit_json(**outcome)
@@ -289,14 +366,18 @@ def main():
     argument_spec = dict(
         nodegroups=dict(type="list", elements="dict", required=True, options=nodegroup_argument_spec()),
         continue_on_error=dict(type="bool", default=False),
-        **wait_argument_spec()
+        **dict(wait_argument_spec(), **budget_argument_spec())
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     entries = [entry_params(module, options) for options in module.params["nodegroups"]]
     check(module, entries)
+    try:
+        budget = module_budget(module)
+    except ValueError as e:
+        module.fail_json(msg=str(e))
     runs = []
     try:
-        driver = Driver(module_clients(module, Deadline(module.params["wait_timeout"])))
+        driver = Driver(module_clients(module, Deadline(module.params["wait_timeout"]), budget), workers=workers_for(budget))
         runs = [driver.new_run(params, check_mode=module.check_mode, diff=module._diff) for params in entries]
         driver.run_many(runs, continue_on_error=module.params["continue_on_error"])
     except Exception as error:  # pylint: disable=broad-except
@@ -312,7 +393,7 @@ def main():
             nodegroups=results,
             exception=tb,
         )
-    report(module, runs)
+    report(module, runs, polling(driver, budget))
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ seealso:
     description: The SSM public parameters the latest releases come from.
     link: https://docs.aws.amazon.com/eks/latest/userguide/retrieve-ami-id.html
 extends_documentation_fragment:
+  - fleetops.eks.rate_limit
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -251,116 +252,50 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.fleetops.eks.plugins.module_utils import eks_fleet_api as fleet_api
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
 from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_report as report
-
-
-class Report:
-    """One run: list and describe, read each shared fact once, then build the report.
-
-    ``step`` says what the run is doing (which call, about what), for the message of an error.
-    """
-
-    def __init__(self, module):
-        self.module = module
-        self.clients = {}
-        self.step = "connecting to AWS"
-
-    def client(self, service):
-        if service not in self.clients:
-            self.clients[service] = self.module.client(service, retry_decorator=api.AWS_RETRY)
-        return self.clients[service]
-
-    def cluster_names(self):
-        names = self.module.params["cluster_names"]
-        if names is None:
-            self.step = "reading the clusters of the region (ListClusters)"
-            names = fleet_api.list_clusters(self.client("eks"))
-        return report.distinct(names)
-
-    def nodegroups(self, cluster):
-        self.step = "reading the node groups of cluster %s (ListNodegroups)" % cluster
-        names = report.select_nodegroups(fleet_api.list_nodegroups(self.client("eks"), cluster), self.module.params["nodegroup_names"])
-        found = []
-        for name in names:
-            self.step = "reading node group %s of cluster %s (DescribeNodegroup)" % (name, cluster)
-            try:
-                found.append(api.describe_nodegroup(self.client("eks"), cluster, name))
-            except api.NotFound:
-                pass  # deleted between ListNodegroups and DescribeNodegroup: no longer part of the fleet
-        return found
-
-    def releases(self, nodegroups, cluster_versions):
-        values, reasons = {}, {}
-        for names in report.batches(report.release_parameters(nodegroups, cluster_versions)):
-            self.step = "reading the SSM parameters %s (GetParameters)" % ", ".join(names)
-            found, missing = fleet_api.read_parameters(self.client("ssm"), names)
-            values.update(found)
-            reasons.update(missing)
-        return values, reasons
-
-    def templates(self, nodegroups):
-        versions, reasons = {}, {}
-        for key, template in report.launch_templates(nodegroups).items():
-            self.step = "reading launch template %s (DescribeLaunchTemplateVersions)" % key
-            try:
-                versions[key] = fleet_api.latest_template_version(self.client("ec2"), template)
-            except api.LookupFailed as e:
-                reasons[key] = str(e)
-        return versions, reasons
-
-    def update_in_progress(self, nodegroup):
-        if nodegroup.get("status") != "UPDATING":
-            return None
-        self.step = "reading the update in progress of node group %s of cluster %s (ListUpdates, DescribeUpdate)" % (
-            nodegroup.get("nodegroupName"), nodegroup.get("clusterName"))
-        return api.find_update_in_progress(self.client("eks"), nodegroup["clusterName"], nodegroup["nodegroupName"])
-
-    def run(self):
-        clusters, nodegroups = [], []
-        for name in self.cluster_names():
-            self.step = "reading cluster %s (DescribeCluster)" % name
-            try:
-                version = api.describe_cluster_version(self.client("eks"), name)
-                found = self.nodegroups(name)
-            except api.NotFound as e:
-                self.module.fail_json(msg="%s. Check cluster_names and the region." % str(e).rstrip("."))
-            clusters.append(dict(name=name, version=version))
-            nodegroups.extend((version, nodegroup) for nodegroup in found)
-
-        described = [nodegroup for dummy, nodegroup in nodegroups]
-        cluster_versions = dict((cluster["name"], cluster["version"]) for cluster in clusters)
-        releases, release_reasons = self.releases(described, cluster_versions)
-        templates, template_reasons = self.templates(described)
-        entries = []
-        for cluster_version, nodegroup in nodegroups:
-            update = self.update_in_progress(nodegroup)
-            self.step = "building the report line of node group %s of cluster %s" % (nodegroup.get("nodegroupName"), nodegroup.get("clusterName"))
-            entries.append(report.report_entry(nodegroup, cluster_version, releases, release_reasons, templates, template_reasons, update))
-        self.step = "building the report's summary"
-        self.module.exit_json(changed=False, **report.fleet_report(clusters, entries))
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import Deadline
+from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import DeadlineExceeded
+from ansible_collections.fleetops.eks.plugins.module_utils.fleet_reader import READ_TIMEOUT
+from ansible_collections.fleetops.eks.plugins.module_utils.fleet_reader import FleetReader
+from ansible_collections.fleetops.eks.plugins.module_utils.fleet_reader import ReadFailed
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import budget_argument_spec
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import module_budget
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import module_clients
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import workers_for
 
 
 def main():
     argument_spec = dict(
         cluster_names=dict(type="list", elements="str", aliases=["clusters"]),
         nodegroup_names=dict(type="list", elements="str"),
+        **budget_argument_spec()
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     problem = report.check_cluster_names(module.params["cluster_names"]) or report.check_nodegroup_names(module.params["nodegroup_names"])
     if problem:
         module.fail_json(msg=problem)
-    run = Report(module)
     try:
-        run.run()
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not report on the node groups while %s" % run.step)
+        budget = module_budget(module)
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+    reader = FleetReader(module_clients(module, Deadline(READ_TIMEOUT), budget), workers=workers_for(budget))
+    try:
+        found = reader.read(module.params["cluster_names"], module.params["nodegroup_names"])
+    except api.NotFound as e:
+        module.fail_json(msg="%s. Check cluster_names and the region." % str(e).rstrip("."))
+    except ReadFailed as e:
+        if isinstance(e.error, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)):
+            module.fail_json_aws(e.error, msg="Could not report on the node groups while %s" % e.step)
+        if isinstance(e.error, DeadlineExceeded):
+            module.fail_json(msg="Could not report on the node groups while %s: %s." % (e.step, e.error))
+        module.fail_json(msg="Unexpected error while %s: %s: %s" % (e.step, type(e.error).__name__, e.error), exception=e.traceback)
+    except DeadlineExceeded as e:
+        module.fail_json(msg="Could not report on the node groups: %s." % e)
     except Exception as e:  # pylint: disable=broad-except
-        module.fail_json(
-            msg="Unexpected error while %s: %s: %s" % (run.step, type(e).__name__, e),
-            exception=traceback.format_exc(),
-        )
+        module.fail_json(msg="Unexpected error while reporting on the node groups: %s: %s" % (type(e).__name__, e),
+                         exception=traceback.format_exc())
+    module.exit_json(changed=False, **found)
 
 
 if __name__ == "__main__":

@@ -207,7 +207,7 @@ def test_an_unexpected_error_fails_naming_what_was_read(fleet, ansible):
     backend().clusters["edge"].version = None
     run = ansible.run(module=INFO, cluster_names=["prod", "edge"], env={"ANSIBLE_DISPLAY_TRACEBACK": "error"})
     assert run.failed, run
-    assert run.msg == "Unexpected error while reading cluster edge (DescribeCluster): KeyError: 'version'", run
+    assert run.msg == "Unexpected error while reading cluster edge (DescribeCluster, ListNodegroups): KeyError: 'version'", run
     assert "MODULE FAILURE" not in run.output
     assert "KeyError" in str(run.result.get("exception")), run
 
