@@ -351,16 +351,13 @@ class BoundedClients:
     def _before_request(self, **kwargs):
         """botocore's before-call hook: count the request, and wait for the budget's token no later than the call
         may start (the deadline, or a last call's own timeout)."""
+        if self.budget is not None:
+            latest = getattr(self._local, "latest", None)
+            if not self.budget.take(latest=self.deadline.at if latest is None else latest):
+                model = kwargs.get("model")
+                raise DeadlineExceeded(model.name if model is not None else "a call", self.deadline.seconds, None, budget=True)
         with self._lock:
             self.requests += 1
-        if self.budget is None:
-            return
-        latest = getattr(self._local, "latest", None)
-        if latest is None:
-            latest = self.deadline.at
-        if not self.budget.take(latest=latest):
-            raise DeadlineExceeded(kwargs.get("model").name if kwargs.get("model") is not None else "a call",
-                                   self.deadline.seconds, None, budget=True)
 
     @staticmethod
     def timeout_for(remaining):

@@ -206,4 +206,4 @@ def test_no_token_before_the_deadline_ends_the_call_at_the_deadline():
     with pytest.raises(DeadlineExceeded) as raised:
         eks.list_clusters()
     assert "rate_limit" in str(raised.value)
-    assert clock.now == 2.0 and budget.taken == 3
+    assert clock.now == 2.0 and budget.taken == 3 and clients.requests == 3
