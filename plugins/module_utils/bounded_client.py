@@ -348,6 +348,11 @@ class BoundedClients:
                 self._clients[key] = client
             return self._clients[key]
 
+    def prepare(self, service):
+        """Create the client of ``service`` now, in this thread: an AnsibleAWSModule fails the task from the thread
+        that creates a client with no region or unusable credentials, which must be the main one."""
+        self.raw(service, self.timeout_for(max(0, self.deadline.remaining())))
+
     def _before_request(self, **kwargs):
         """botocore's before-call hook: count the request, and wait for the budget's token no later than the call
         may start (the deadline, or a last call's own timeout)."""

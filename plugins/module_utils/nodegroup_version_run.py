@@ -879,8 +879,14 @@ class _ManyRuns:
 
 
 def module_clients(module, deadline, budget=None):
-    """BoundedClients for an AnsibleAWSModule: its credentials, region, endpoint and aws_config apply."""
-    return BoundedClients(lambda service, config: module.client(service, config=config), deadline, budget=budget)
+    """BoundedClients for an AnsibleAWSModule: its credentials, region, endpoint and aws_config apply.
+
+    The EKS client is created at once, so that a missing region or unusable credentials fail the task here, in the
+    main thread, before any thread of a batch or a report makes a call.
+    """
+    clients = BoundedClients(lambda service, config: module.client(service, config=config), deadline, budget=budget)
+    clients.prepare("eks")
+    return clients
 
 
 def module_budget(module):

@@ -180,4 +180,4 @@ def test_check_mode_previews_the_run_and_changes_nothing(control, ansible, eks, 
 def test_duplicate_targets_are_refused(control, ansible):
     control.load_fleet(fleet_document(per_cluster=1))
     run = run_role(ansible, nodegroup_upgrade_targets=targets("prod/ng-1", "prod/ng-1"))
-    assert run.rc != 0 and "must be named once; the targets are prod/ng-1, prod/ng-1" in run.output, run
+    assert run.rc != 0 and "Each node group must be named once; named again: prod/ng-1." in run.output, run
