@@ -160,11 +160,6 @@ def upgrade_state(state, records):
     return found
 
 
-def batch_stops(records, continue_on_error):
-    """Whether the run stops after these records: a failure, unless continue_on_error."""
-    return not continue_on_error and any(record["status"] in ("failed", "not_started") for record in records or [])
-
-
 def upgrade_summary(targets, state):
     """One row per target, in order: its record's status, from, to, update id, duration, failed task and message."""
     rows = []
@@ -225,7 +220,6 @@ class FilterModule:
             "nodegroup_upgrade_batch_options": batch_options,
             "nodegroup_upgrade_batch_records": batch_records,
             "nodegroup_upgrade_state": upgrade_state,
-            "nodegroup_upgrade_batch_stops": batch_stops,
             "nodegroup_upgrade_summary": upgrade_summary,
             "nodegroup_upgrade_summary_lines": summary_lines,
             "nodegroup_upgrade_failure_message": failure_message,
