@@ -14,10 +14,7 @@ __metaclass__ = type
 
 import heapq
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # pragma: no cover
-    from collections import Mapping
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
