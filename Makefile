@@ -70,12 +70,17 @@ soak: setup
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_run_stateful.py
 	cat .tmp/stateful-soak.json
 
-## Benchmarks against the local EKS endpoint (a few minutes); the figures in docs/performance.md.
+## Benchmarks against the local EKS endpoint (about 25 minutes on 2 CPUs; at most 45, the runner's own limit, with a
+## limit per benchmark): every table of docs/performance.md and docs/fleet.md, written to .tmp/bench.md (pasted into
+## the docs) and .tmp/bench.json. Every process a benchmark starts is killed with its tree on a timeout, an error or
+## Ctrl-C; benchmarks/leftovers.py then checks that the run left no process behind (exit 1 and a list if it did).
 ## The AWS CLI, one of the tools compared, gets a venv of its own (it pins an old docutils).
 BENCH_AWSCLI := .tmp/bench-awscli
 bench: setup
 	test -x $(BENCH_AWSCLI)/bin/aws || { $(BIN)/python -m venv $(BENCH_AWSCLI) && $(BENCH_AWSCLI)/bin/pip install --quiet -r benchmarks/requirements.txt; }
-	$(BIN)/python benchmarks/run.py
+	mkdir -p .tmp
+	status=0; $(BIN)/python benchmarks/run.py --markdown .tmp/bench.md --json .tmp/bench.json || status=$$?; \
+		$(BIN)/python benchmarks/leftovers.py || status=1; exit $$status
 
 ## The reliability matrix as a table (its cases also run in `make test`); docs/reliability.md.
 reliability: setup

@@ -10,7 +10,6 @@ import os
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 
@@ -20,7 +19,11 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+if BENCH not in sys.path:
+    sys.path.insert(0, BENCH)
 
+import _procs  # noqa: E402
+from _procs import Timeout  # noqa: E402,F401
 from localeks.ansible_env import COLLECTIONS, ansible_env, link_collection, tool  # noqa: E402,F401
 
 MODULE = "fleetops.eks.eks_nodegroup_version"
@@ -73,11 +76,33 @@ def base_env(extra=None):
     return env
 
 
-def timed(command, env, cwd=None, timeout=300, stdin=None):
+# The benchmark's own limit, set by run.py: a monotonic time no command may run past.
+_deadline = [None]
+
+
+def set_deadline(at):
+    """Every command run through ``command()`` from now on ends by ``at`` (time.monotonic()), or None."""
+    _deadline[0] = at
+
+
+def command(cmd, env=None, cwd=None, timeout=300, stdin=None):
+    """Run ``cmd`` in its own session (``_procs.run``), within ``timeout`` and the benchmark's limit.
+
+    Raises ``Timeout`` (its tree killed) when either runs out.
+    """
+    if _deadline[0] is not None:
+        left = _deadline[0] - time.monotonic()
+        if left <= 0:
+            raise Timeout(cmd, 0)
+        timeout = left if timeout is None else min(timeout, left)
+    return _procs.run(cmd, env=env, cwd=cwd or ROOT, timeout=timeout, input=stdin)
+
+
+def timed(cmd, env, cwd=None, timeout=300, stdin=None):
     """Run a command; return (wall seconds, child CPU seconds, CompletedProcess)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, input=stdin)
+    done = command(cmd, env=env, cwd=cwd, timeout=timeout, stdin=stdin)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -140,7 +165,7 @@ class Playbooks:
         shutil.rmtree(keep, ignore_errors=True)
         path, out = self.write(module, args, save=False)
         extra = dict(env or {}, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=keep, ANSIBLE_PIPELINING="False")
-        done = subprocess.run(self.command(path), env=base_env(extra), cwd=self.workdir, capture_output=True, text=True, timeout=300)
+        done = command(self.command(path), env=base_env(extra), cwd=self.workdir, timeout=300)
         found = glob.glob(os.path.join(keep, "*", "AnsiballZ_*.py"))
         if done.returncode != 0 or len(found) != 1:
             raise RuntimeError("could not keep the AnsiballZ payload of %s:\n%s\n%s" % (module, done.stdout[-3000:], done.stderr[-3000:]))
@@ -205,7 +230,7 @@ class Table:
         return "\n".join(out)
 
     def markdown(self):
-        out = ["### " + self.title, "", "| " + " | ".join(self.headers) + " |", "|" + "---|" * len(self.headers)]
+        out = ["#### " + self.title, "", "| " + " | ".join(self.headers) + " |", "|" + "---|" * len(self.headers)]
         out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in self.rows]
         if self.notes:
             out.append("")

@@ -9,8 +9,10 @@ the first and second poll at a different point each time. The module runs as a p
   terminal      = update start + its duration (the endpoint ends updates on that clock)
   detection     = the DescribeUpdate that saw the end (logged time) - terminal
   lag           = the module process's exit - terminal
-Target: lag <= one poll interval. The worst case (an update ending just after a poll) is one
-interval plus the return overhead; a row is reported as missed only beyond RETURN_ALLOWANCE.
+The module sleeps ``wait_delay`` before its first DescribeUpdate and after each, so an update of
+(1 + phase) * delay ends between the first and the second poll: 2 polls.
+Target (one for the table, stated in its notes): detection within one poll interval; the lag to the
+exit may add the return overhead, up to RETURN_ALLOWANCE.
 """
 
 import time
@@ -28,9 +30,11 @@ def run(ctx):
     table = Table(
         "Detection lag on the endpoint (module process, short wait_delay)",
         ["wait_delay", "update lasts", "polls", "detection (poll after end)", "final read (poll to DescribeNodegroup)",
-         "exit (DescribeNodegroup to exit)", "lag (end to exit)", "lag / wait_delay", "lag <= wait_delay"],
+         "exit (DescribeNodegroup to exit)", "lag (end to exit)", "lag / wait_delay"],
     )
     failures = []
+    rows = 0
+    beyond = []
     for delay in delays:
         lags = []
         for phase in phases:
@@ -54,19 +58,27 @@ def run(ctx):
             lag = exited - terminal
             lags.append(lag)
             detection = polls[-1] - terminal
-            ok = lag <= delay
+            rows += 1
+            if lag > delay:
+                beyond.append("%.3f s at wait_delay %d s" % (lag, delay))
             # The poll must see the end within one interval (plus this poll's own round trip); the final read
             # and the exit come on top, so the worst case is wait_delay + that overhead.
             if detection > delay + RETURN_ALLOWANCE or lag > delay + RETURN_ALLOWANCE:
                 failures.append("detection lag %.2f s (to exit %.2f s) > wait_delay %d s + %.1f s (update of %.2f s)"
                                 % (detection, lag, delay, RETURN_ALLOWANCE, duration))
             table.add("%d s" % delay, "%.2f s" % duration, len(polls), "%.3f s" % detection, "%.3f s" % (final - polls[-1]),
-                      "%.3f s" % (exited - final), "%.3f s" % lag, "%.2f" % (lag / delay),
-                      "yes" if ok else "no: + %.2f s overhead" % (lag - delay))
+                      "%.3f s" % (exited - final), "%.3f s" % lag, "%.2f" % (lag / delay))
         if lags:
-            table.add("%d s" % delay, "median", "", "", "", "", "%.3f s" % median(lags), "%.2f" % (median(lags) / delay), "")
+            table.add("%d s" % delay, "median", "", "", "", "", "%.3f s" % median(lags), "%.2f" % (median(lags) / delay))
     table.notes = [
-        "The end of each update falls a quarter, a half and three quarters of a period after the first poll; "
+        "Target: detection (the poll that sees the end) within wait_delay, and the lag to the exit within wait_delay "
+        "+ %.1f s of return overhead: %s." % (
+            RETURN_ALLOWANCE, "met by every row" if not failures else "MISSED by %d row(s), see the runner's output" % len(failures)),
+        "Lag beyond wait_delay itself (the return overhead on top of a late end): %s." % (
+            "; ".join(beyond) if beyond else "none of the %d rows" % rows),
+        "The module sleeps wait_delay before each DescribeUpdate (none right after the start): an update of "
+        "(1 + phase) x wait_delay ends between the first and second poll, so 2 polls.",
+        "Each update ends a quarter, a half and three quarters of a period after the first poll; "
         "expected lag is (1 - phase) x wait_delay + the return overhead.",
         "Worst case, an update ending just after a poll: wait_delay + the return overhead (final DescribeNodegroup, "
         "result, interpreter exit).",

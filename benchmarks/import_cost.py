@@ -6,10 +6,9 @@ AnsiballZ payload also compiles the ansible and amazon.aws module_utils it carri
 the process-cost table includes).
 """
 
-import subprocess
 import sys
 
-from _common import MODULE_IMPORT, Table, median, module_env
+from _common import MODULE_IMPORT, Table, command, median, module_env
 
 GROUPS = [
     ("fleetops.eks (this collection)", ("ansible_collections.fleetops",)),
@@ -29,7 +28,7 @@ def _group(name):
 
 
 def importtime(statement):
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", statement], env=module_env(), capture_output=True, text=True, timeout=60)
+    done = command([sys.executable, "-X", "importtime", "-c", statement], env=module_env(), timeout=60)
     groups, top = {}, []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:

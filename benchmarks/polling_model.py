@@ -21,6 +21,7 @@ DELAYS = (10, 15, 20, 30, 60)
 LATENCY = 0.2  # seconds per DescribeUpdate round trip to a regional EKS endpoint (assumed)
 SHORTEST, LONGEST = 600.0, 3600.0
 FLEET = 50  # node groups updating at once, for the request-rate column
+RATE_LIMIT = 10  # requests per second: the modules' default rate_limit, for one module run
 
 
 def simulate(delay, duration, latency=LATENCY):
@@ -56,7 +57,8 @@ def run(ctx=None):
     table = Table(
         "Polling policy: fixed wait_delay for updates of 10-60 min (model)",
         ["wait_delay", "mean lag", "p95 lag", "max lag", "mean lag / duration", "worst lag / 10-min update",
-         "DescribeUpdate per update (10 / mean / 60 min)", "calls per hour", "%d node groups at once" % FLEET],
+         "DescribeUpdate per update (10 / mean / 60 min)", "calls per hour", "%d node groups at once" % FLEET,
+         "node groups one run polls every wait_delay at rate_limit %d/s" % RATE_LIMIT],
     )
     for delay in DELAYS:
         r = sweep(delay)
@@ -67,12 +69,18 @@ def run(ctx=None):
             "%d / %.0f / %d" % (r["polls_short"], r["polls_mean"], r["polls_long"]),
             "%.0f" % (3600.0 / (delay + LATENCY)),
             "%.1f req/s" % (FLEET / (delay + LATENCY)),
+            "%d" % (RATE_LIMIT * delay),
         )
     table.notes = [
+        "A model, not a measurement: the same figures on every machine. The module sleeps wait_delay before its first "
+        "DescribeUpdate and after each (no poll right after the start); poll k goes at k x (wait_delay + latency).",
         "Lag: from the update ending in EKS to the poll that sees it returning (the final DescribeNodegroup and the "
         "module's exit add about one more round trip; see the measured lag).",
         "Durations swept every 0.1 s from 10 to 60 min; DescribeUpdate latency assumed %.1f s." % LATENCY,
-        "The last column is the DescribeUpdate rate a fleet run puts on one account and region.",
+        "'%d node groups at once': the DescribeUpdate rate a fleet run puts on one account and region." % FLEET,
+        "Last column: a module run sends at most rate_limit requests per second (default %d), every call included; "
+        "eks_nodegroup_version_batch spreads its polls over wait_delay, so it polls up to rate_limit x wait_delay "
+        "updates every wait_delay; with more, each is polled less often (its result's polling.stretched)." % RATE_LIMIT,
     ]
     return [table], []
 
