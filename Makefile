@@ -70,7 +70,7 @@ soak: setup
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_run_stateful.py
 	cat .tmp/stateful-soak.json
 
-## Benchmarks against the local EKS endpoint (about 25 minutes on 2 CPUs; at most 45, the runner's own limit, with a
+## Benchmarks against the local EKS endpoint (about 35 minutes on 2 CPUs; at most 60, the runner's own limit, with a
 ## limit per benchmark): every table of docs/performance.md and docs/fleet.md, written to .tmp/bench.md (pasted into
 ## the docs) and .tmp/bench.json. Every process a benchmark starts is killed with its tree on a timeout, an error or
 ## Ctrl-C; benchmarks/leftovers.py then checks that the run left no process behind (exit 1 and a list if it did).
