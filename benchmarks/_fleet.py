@@ -21,7 +21,7 @@ for path in (ROOT, BENCH):
         sys.path.insert(0, path)
 
 import _procs  # noqa: E402
-from localeks.ansible_env import ansible_env, tool  # noqa: E402
+from localeks.ansible_env import ansible_env, link_collection, tool  # noqa: E402
 
 REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -30,6 +30,23 @@ THROTTLING_CODES = ("ThrottlingException", "Throttling", "TooManyRequestsExcepti
 AMI_TYPES = ("AL2_x86_64", "BOTTLEROCKET_x86_64", "AL2023_x86_64_NVIDIA", "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD")
 # Real node group updates last 10 to 60 minutes.
 SHORTEST, LONGEST = 600.0, 3600.0
+
+
+def output_options(parser, cut="a run cut short is a row"):
+    """The options every fleet benchmark script takes from benchmarks/run.py: --json-out and --limit."""
+    parser.add_argument("--json-out", help="write the table as JSON here, after every row")
+    parser.add_argument("--limit", type=float, default=None, help="seconds for the whole run; %s" % cut)
+
+
+def begin(limit):
+    """A fleet benchmark script's start: its run tag, its orphans reaped by it, SIGTERM unwinding as Ctrl-C does,
+    the collection linked. Returns (started, deadline or None) on the monotonic clock."""
+    _procs.run_id()
+    _procs.become_subreaper()
+    _procs.on_termination()
+    link_collection()
+    started = time.monotonic()
+    return started, (started + limit if limit else None)
 
 
 def spread_durations(count, factor, seed=20250403):

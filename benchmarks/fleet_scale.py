@@ -43,7 +43,6 @@ sys.path.insert(0, BENCH)
 
 import _fleet  # noqa: E402
 import _procs  # noqa: E402
-from localeks.ansible_env import link_collection  # noqa: E402
 from localeks.server import LocalEKS  # noqa: E402
 
 PER_CLUSTER = 10
@@ -59,16 +58,10 @@ def main(argv=None):
     parser.add_argument("--rate", type=float, default=50.0, help="module rate_limit and endpoint limit, requests/s (default 50)")
     parser.add_argument("--wait-delay", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="smoke run: 10 and 100 node groups, durations x 1/300")
-    parser.add_argument("--json-out", help="write the table as JSON here, after every row")
-    parser.add_argument("--limit", type=float, default=None, help="seconds for the whole run; a run cut short is a row")
+    _fleet.output_options(parser)
     args = parser.parse_args(argv)
 
-    _procs.run_id()
-    _procs.become_subreaper()
-    _procs.on_termination()
-    link_collection()
-    started = time.monotonic()
-    deadline = started + args.limit if args.limit else None
+    started, deadline = _fleet.begin(args.limit)
     factor = args.factor or (1.0 / 300 if args.quick else 1.0 / 60)
     sizes = [int(n) for n in (args.sizes or ("10,100" if args.quick else "10,100,1000")).split(",")]
     burst = 2 * args.rate

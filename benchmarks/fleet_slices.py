@@ -43,7 +43,7 @@ sys.path.insert(0, BENCH)
 
 import _fleet  # noqa: E402
 import _procs  # noqa: E402
-from localeks.ansible_env import ansible_env, link_collection, tool  # noqa: E402
+from localeks.ansible_env import ansible_env, tool  # noqa: E402
 from localeks.server import LocalEKS  # noqa: E402
 
 PER_CLUSTER = 10
@@ -105,16 +105,10 @@ def main(argv=None):
     parser.add_argument("--sync-rate", type=float, default=50.0, help="the inventory plugin's rate_limit for the sync (default 50)")
     parser.add_argument("--wait-delay", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="smoke run: 10 clusters, 1 and 2 slices, durations x 1/300")
-    parser.add_argument("--json-out", help="write the table as JSON here, after every row")
-    parser.add_argument("--limit", type=float, default=None, help="seconds for the whole run; a run cut short is a row")
+    _fleet.output_options(parser)
     args = parser.parse_args(argv)
 
-    _procs.run_id()
-    _procs.become_subreaper()
-    _procs.on_termination()
-    link_collection()
-    started = time.monotonic()
-    deadline = started + args.limit if args.limit else None
+    started, deadline = _fleet.begin(args.limit)
     clusters = args.clusters or (10 if args.quick else 100)
     slice_counts = [int(n) for n in (args.slices or ("1,2" if args.quick else "1,2,4")).split(",")]
     factor = args.factor or (1.0 / 300 if args.quick else 1.0 / 120)

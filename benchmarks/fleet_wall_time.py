@@ -49,7 +49,6 @@ import yaml  # noqa: E402
 
 import _fleet  # noqa: E402
 import _procs  # noqa: E402
-from localeks.ansible_env import link_collection  # noqa: E402
 from localeks.server import LocalEKS  # noqa: E402
 
 DEFAULT_WAIT_DELAY = 30  # the modules' and the role's default
@@ -85,16 +84,10 @@ def main(argv=None):
     parser.add_argument("--all-at-once", action="store_true",
                         help="also the role with max_parallel and per_cluster = every node group (not its defaults)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 node groups per cluster, durations x 1/300")
-    parser.add_argument("--json-out", help="write the table as JSON here, after every row")
-    parser.add_argument("--limit", type=float, default=None, help="seconds for the whole run; a scenario cut short is a row")
+    _fleet.output_options(parser, cut="a scenario cut short is a row")
     args = parser.parse_args(argv)
 
-    _procs.run_id()
-    _procs.become_subreaper()
-    _procs.on_termination()
-    link_collection()
-    started = time.monotonic()
-    deadline = started + args.limit if args.limit else None
+    started, deadline = _fleet.begin(args.limit)
     factor = args.factor or (1.0 / 300 if args.quick else 1.0 / 30)
     per_cluster = 2 if args.quick else None
     serial = args.serial if args.serial is not None else (1 if args.quick else 2)
