@@ -13,7 +13,7 @@ with the plugin (its rate_limit --sync-rate) writes the hosts and their variable
 job then reads that file, as an AWX job reads the synced inventory, not the plugin.
 
 Then, for each slice count N, the fleet is loaded afresh and N ``ansible-playbook`` run side by side, slice i
-over every N-th host from the i-th (AWX slices the inventory's hosts the same way), each with --forks
+over every N-th host from the i-th (AWX job slicing also gives each job a slice of the hosts), each with --forks
 (default 10) and ``strategy: free``: the role on each cluster host upgrades its node groups that are behind,
 all 10 of a cluster at once (nodegroup_upgrade_per_cluster 10), wait_delay 1 s.
 
