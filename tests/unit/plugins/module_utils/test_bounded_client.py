@@ -22,18 +22,7 @@ from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import DeadlineExceeded
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import is_transient
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import may_have_been_served
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds >= 0
-        self.now += seconds
+from ansible_collections.fleetops.eks.tests.unit.plugins.module_utils.simulated_time import Clock
 
 
 def throttled():

@@ -23,21 +23,11 @@ from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import Deadline
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import RequestBudget
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import Driver
+from ansible_collections.fleetops.eks.tests.unit.plugins.module_utils.simulated_time import Clock
+from ansible_collections.fleetops.eks.tests.unit.plugins.module_utils.simulated_time import most_in_any_window
 
 OLD = "1.31.4-20250203"
 LATEST = "1.31.7-20250403"
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds >= 0
-        self.now += seconds
 
 
 class Meta:
@@ -115,16 +105,6 @@ def run_fleet(durations, wait_delay, rate=None):
 
 def polls_of(fleet, name):
     return [at for at, operation, nodegroup in fleet.calls if operation == "DescribeUpdate" and nodegroup == name]
-
-
-def most_in_any_window(times, width):
-    times = sorted(times)
-    most, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= width:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 def test_polls_of_many_updates_are_spread_over_wait_delay_not_fired_together():

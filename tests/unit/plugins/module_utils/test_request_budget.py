@@ -23,30 +23,8 @@ from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import DeadlineExceeded
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import RequestBudget
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import check_rate_limit
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.lock = threading.Lock()
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds >= 0
-        with self.lock:
-            self.now += seconds
-
-
-def most_in_any_window(times, width):
-    times = sorted(times)
-    most, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= width:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
+from ansible_collections.fleetops.eks.tests.unit.plugins.module_utils.simulated_time import Clock
+from ansible_collections.fleetops.eks.tests.unit.plugins.module_utils.simulated_time import most_in_any_window
 
 
 def test_a_burst_goes_at_once_then_requests_are_spaced_at_the_rate():
