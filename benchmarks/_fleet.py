@@ -49,6 +49,21 @@ def begin(limit):
     return started, (started + limit if limit else None)
 
 
+def interrupted(out, started):
+    """A script's end on Ctrl-C or SIGTERM: the rows it finished, and exit status 130."""
+    out.note("interrupted after %.0f s" % (time.monotonic() - started))
+    _procs.sweep()
+    print(out.text())
+    return 130
+
+
+def finished(out, failed):
+    """A script's end: its table, as text and as JSON on the last line (benchmarks/run.py reads it); 1 if ``failed``."""
+    print(out.text())
+    print(json.dumps(out.data))
+    return 1 if failed else 0
+
+
 def spread_durations(count, factor, seed=20250403):
     """``count`` durations evenly spread over 10-60 min (both ends included) x ``factor``, in a fixed shuffled order."""
     if count == 1:

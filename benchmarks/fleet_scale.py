@@ -34,7 +34,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
@@ -131,15 +130,10 @@ def main(argv=None):
                         _num(polling.get("budget_waited")), {True: "yes", False: "no"}.get(polling.get("stretched"), "-"))
             _write_notes(out, args, factor, burst, notes, use_rate, limits)
     except (KeyboardInterrupt, _procs.Terminated):
-        out.note("interrupted after %.0f s" % (time.monotonic() - started))
-        _procs.sweep()
-        print(out.text())
-        return 130
+        return _fleet.interrupted(out, started)
     finally:
         _procs.sweep()
-    print(out.text())
-    print(json.dumps(out.data))
-    return 1 if failed else 0
+    return _fleet.finished(out, failed)
 
 
 def _write_notes(out, args, factor, burst, notes, use_rate, limits):

@@ -194,15 +194,10 @@ def main(argv=None):
             if args.quick:
                 out.note("--quick: a smoke run; not figures to quote.")
     except (KeyboardInterrupt, _procs.Terminated):
-        out.note("interrupted after %.0f s" % (time.monotonic() - started))
-        _procs.sweep()
-        print(out.text())
-        return 130
+        return _fleet.interrupted(out, started)
     finally:
         _procs.sweep()
-    print(out.text())
-    print(json.dumps(out.data))
-    return 1 if failed else 0
+    return _fleet.finished(out, failed)
 
 
 if __name__ == "__main__":

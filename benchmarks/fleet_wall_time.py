@@ -34,7 +34,6 @@ The table is also printed as one JSON line at the end, and written to --json-out
 """
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -263,15 +262,10 @@ def main(argv=None):
         if args.quick:
             out.note("--quick: a smoke run (10 node groups, durations x 1/300); not figures to quote.")
     except (KeyboardInterrupt, _procs.Terminated):
-        out.note("interrupted after %.0f s" % (time.monotonic() - started))
-        _procs.sweep()
-        print(out.text())
-        return 130
+        return _fleet.interrupted(out, started)
     finally:
         _procs.sweep()
-    print(out.text())
-    print(json.dumps(out.data))
-    return 1 if cut or any(row["failed"] for row in rows.values()) else 0
+    return _fleet.finished(out, cut or any(row["failed"] for row in rows.values()))
 
 
 def _cut_short(limit, whole):
