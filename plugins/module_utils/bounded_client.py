@@ -133,9 +133,7 @@ class RequestBudget:
         self._cut_at = None
         self.taken = 0
         self.waited = 0.0
-        self.longest_wait = 0.0
         self.throttled = 0
-        self.lowest_rate = self.limit
 
     def rate(self, now=None):
         """The rate in force: the limit, or less after a throttling answer."""
@@ -169,7 +167,6 @@ class RequestBudget:
         if pause > 0:
             with self._lock:
                 self.waited += pause
-                self.longest_wait = max(self.longest_wait, pause)
             self.sleep(pause)
         return True
 
@@ -183,18 +180,6 @@ class RequestBudget:
             self._refill(now)
             self._cut_rate = max(self.limit * THROTTLED_RATE_FLOOR, self.rate(now) / 2)
             self._cut_at = now
-            self.lowest_rate = min(self.lowest_rate, self._cut_rate)
-
-    def figures(self):
-        """What the budget did, for a module result."""
-        return dict(
-            rate_limit=self.limit,
-            requests=self.taken,
-            waited=round(self.waited, 1),
-            longest_wait=round(self.longest_wait, 2),
-            throttled=self.throttled,
-            lowest_rate=round(self.lowest_rate, 2),
-        )
 
 
 class DeadlineExceeded(Exception):
@@ -322,7 +307,6 @@ class BoundedClients:
         self._clients = {}
         self._lock = threading.Lock()
         self._local = threading.local()
-        self.calls = 0  # attempts at calls (call, retrying)
         self.requests = 0  # requests sent by the botocore clients, pages of paginators included
         self.retries = 0
         self.throttled = 0
@@ -422,8 +406,6 @@ class BoundedClients:
                 self.sleep(pause)
 
     def _attempt(self, attempt_once):
-        with self._lock:
-            self.calls += 1
         try:
             return attempt_once()
         except botocore.exceptions.ClientError as error:

@@ -37,14 +37,6 @@ def list_clusters(eks):
     return paginated_query_with_retries(eks, "list_clusters", retry_decorator=retry_decorator(eks)).get("clusters", [])
 
 
-def describe_cluster(eks, cluster_name):
-    """DescribeCluster's ``cluster`` (boto3's camelCase dict); NotFound when the cluster does not exist."""
-    try:
-        return eks.describe_cluster(name=cluster_name, aws_retry=True)["cluster"]
-    except is_boto3_error_code("ResourceNotFoundException") as e:
-        raise NotFound(e.response["Error"].get("Message") or "cluster %s not found" % cluster_name)
-
-
 def list_nodegroups(eks, cluster_name):
     """Every managed node group name of a cluster (ListNodegroups, every page)."""
     try:

@@ -46,12 +46,17 @@ def describe_nodegroup(eks, cluster_name, name):
         raise NotFound(e.response["Error"].get("Message") or "node group %s not found in cluster %s" % (name, cluster_name))
 
 
-def describe_cluster_version(eks, cluster_name):
-    """The cluster's Kubernetes version."""
+def describe_cluster(eks, cluster_name):
+    """DescribeCluster's ``cluster`` (boto3's camelCase dict); NotFound when the cluster does not exist."""
     try:
-        return eks.describe_cluster(name=cluster_name, aws_retry=True)["cluster"]["version"]
+        return eks.describe_cluster(name=cluster_name, aws_retry=True)["cluster"]
     except is_boto3_error_code("ResourceNotFoundException") as e:
         raise NotFound(e.response["Error"].get("Message") or "cluster %s not found" % cluster_name)
+
+
+def describe_cluster_version(eks, cluster_name):
+    """The cluster's Kubernetes version."""
+    return describe_cluster(eks, cluster_name)["version"]
 
 
 def read_parameter(ssm, name):

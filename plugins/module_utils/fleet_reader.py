@@ -90,7 +90,7 @@ class FleetReader:
 
     def cluster(self, name, nodegroup_names):
         """The cluster's version and the names of its node groups (selected by ``nodegroup_names``)."""
-        described = fleet_api.describe_cluster(self.eks(), name)
+        described = api.describe_cluster(self.eks(), name)
         self.described_clusters[name] = described
         version = described["version"]
         names = report.select_nodegroups(fleet_api.list_nodegroups(self.eks(), name), nodegroup_names)

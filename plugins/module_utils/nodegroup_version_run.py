@@ -853,7 +853,7 @@ class _ManyRuns:
                     self.schedule(index, nxt)
                 else:
                     in_flight[pool.submit(self.act, index, action)] = (index, action)
-            next_due = min([when or 0 for action, when in self.pending.values()] or [None]) if self.pending else None
+            next_due = min((when or 0 for action, when in self.pending.values()), default=None)
             if in_flight:
                 timeout = None if next_due is None else max(0.0, next_due - driver.clock())
                 done, dummy = concurrent.futures.wait(list(in_flight), timeout=timeout, return_when=concurrent.futures.FIRST_COMPLETED)

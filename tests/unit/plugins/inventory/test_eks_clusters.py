@@ -18,7 +18,6 @@ from botocore.stub import Stubber
 from ansible.errors import AnsibleError
 
 from ansible_collections.fleetops.eks.plugins.inventory import eks_clusters as plugin
-from ansible_collections.fleetops.eks.plugins.module_utils import eks_fleet_api as fleet_api
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
 from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_report as report
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import BoundedClients
@@ -208,9 +207,9 @@ def test_describe_cluster_returns_the_cluster_and_names_a_missing_one(stubbed):
     stub.add_response("describe_cluster", {"cluster": DESCRIBED}, {"name": "prod"})
     stub.add_client_error("describe_cluster", "ResourceNotFoundException", "No cluster found for name: nope.", 404)
     with stub:
-        assert fleet_api.describe_cluster(eks, "prod") == DESCRIBED
+        assert api.describe_cluster(eks, "prod") == DESCRIBED
         with pytest.raises(api.NotFound, match="nope"):
-            fleet_api.describe_cluster(eks, "nope")
+            api.describe_cluster(eks, "nope")
     stub.assert_no_pending_responses()
 
 
