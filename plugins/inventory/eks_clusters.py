@@ -157,7 +157,8 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/ansible-inventory
 cache_timeout: 3600
 
-# A playbook upgrading each cluster that is behind on its own, side by side:
+# A playbook upgrading each cluster that is behind on its own, side by side: on a host of this inventory, the
+# nodegroup_upgrade role upgrades that cluster's node groups that are behind, in the host's region.
 #
 # - name: Upgrade each cluster on its own
 #   hosts: eks_behind
@@ -165,14 +166,8 @@ cache_timeout: 3600
 #   strategy: free
 #   vars:
 #     ansible_python_interpreter: "{{ ansible_playbook_python }}"
-#   module_defaults:
-#     group/fleetops.eks.aws:
-#       region: "{{ eks_region }}"
 #   roles:
 #     - role: fleetops.eks.nodegroup_upgrade
-#       vars:
-#         nodegroup_upgrade_from_report: true
-#         nodegroup_upgrade_clusters: ["{{ eks_cluster.name }}"]
 """
 
 import fnmatch
@@ -249,9 +244,12 @@ def cluster_records(region, found, described):
     order, with ``region``, ``cluster`` (``cluster_facts``), its ``nodegroups`` entries (the report's own dicts) and
     their ``summary`` (``nodegroup_report.summarize`` over them and the cluster alone). ``described`` maps the
     cluster names to DescribeCluster's ``cluster``."""
+    by_cluster = {}
+    for entry in found["nodegroups"]:
+        by_cluster.setdefault(entry["cluster"], []).append(entry)
     records = []
     for listed in found["clusters"]:
-        entries = [entry for entry in found["nodegroups"] if entry["cluster"] == listed["name"]]
+        entries = by_cluster.get(listed["name"], [])
         records.append(
             {
                 "region": region,
