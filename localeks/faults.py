@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 import threading
 import uuid
@@ -114,7 +115,7 @@ class FaultRule:
         _check_int("after", self.after)
         _check_int("seed", self.seed, optional=True, minimum=None)
         if self.rate is not None and (
-            not _is_number(self.rate) or not 0.0 <= self.rate <= 1.0
+            not is_number(self.rate) or not 0.0 <= self.rate <= 1.0
         ):
             raise ValueError(f"rate must be a number between 0 and 1, not {self.rate!r}")
         if self.kind in ERROR_KINDS:
@@ -135,7 +136,7 @@ class FaultRule:
         if self.seconds is not None:
             if self.kind != "hang":
                 raise ValueError(f"seconds applies to hang rules only, not to {self.kind}")
-            if not _is_number(self.seconds) or self.seconds < 0:
+            if not is_number(self.seconds) or self.seconds < 0:
                 raise ValueError(f"seconds must be a number of seconds, 0 or more, not {self.seconds!r}")
         self._random = random.Random(self.seed)
 
@@ -200,8 +201,16 @@ class FaultRule:
 RULE_FIELDS = tuple(f.name for f in fields(FaultRule) if f.init)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def is_number(value: Any, finite: bool = False) -> bool:
+    """True for an int or float (booleans are not numbers); with ``finite``, only a finite one."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    if not finite:
+        return True
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _check_int(name: str, value: Any, optional: bool = False, minimum: int | None = 0) -> None:

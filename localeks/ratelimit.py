@@ -8,13 +8,12 @@ it is not served, and is answered with the service's own throttling error.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .faults import FaultRule, Response
+from .faults import FaultRule, Response, is_number
 
 # The services whose requests take a token.
 DEFAULT_SERVICES = ("eks",)
@@ -48,26 +47,16 @@ def throttled_response(service: str, operation: str = "") -> Response:
     return _THROTTLE.error_response(service, operation)
 
 
-def _is_number(value: Any) -> bool:
-    """True for a finite int or float; booleans are not numbers."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
 def check_limit(rate: Any, burst: Any = None) -> tuple[float, float]:
     """``(rate, burst)`` as floats, ``burst`` defaulting to ``max(1, rate)``.
 
     Raises ValueError unless ``rate`` is a positive number and ``burst`` a number, 1 or more.
     """
-    if not _is_number(rate) or rate <= 0:
+    if not is_number(rate, finite=True) or rate <= 0:
         raise ValueError(f"rate must be a positive number of requests per second, not {rate!r}")
     if burst is None:
         return float(rate), max(1.0, float(rate))
-    if not _is_number(burst) or burst < 1:
+    if not is_number(burst, finite=True) or burst < 1:
         raise ValueError(f"burst must be a number of requests, 1 or more, not {burst!r}")
     return float(rate), float(burst)
 
