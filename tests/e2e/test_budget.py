@@ -1,9 +1,9 @@
 """The request budget (rate_limit) end to end: the batch and the report through ansible-playbook, against the local
 endpoint with its per-account rate limit on, as EKS throttles."""
 
-
 import pytest
 
+from ansible_collections.fleetops.eks.tests.unit.plugins.module_utils.simulated_time import most_in_any_window
 from conftest import REGION
 from test_batch import in_background
 
@@ -13,10 +13,9 @@ MODULE = "fleetops.eks.eks_nodegroup_version"
 OLD = "1.31.0-20241024"
 
 
-def fleet_of(clusters, per_cluster, update_duration=2):
+def fleet_of(clusters, per_cluster):
     return {
         "region": REGION,
-        "defaults": {"update_duration": update_duration},
         "clusters": [
             {
                 "name": "c%d" % c,
@@ -35,14 +34,21 @@ def targets(clusters, per_cluster):
     return [{"cluster_name": "c%d" % c, "name": "ng%02d" % n} for c in range(clusters) for n in range(per_cluster)]
 
 
-def most_in_any_window(times, width):
-    times = sorted(times)
-    most, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= width:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
+def run_held(control, ansible, nodegroups, **args):
+    """Run the batch module on ``nodegroups`` with every update held until each has been polled twice; then end
+    them all Successful and return the run."""
+    control.hold_updates()
+    running = in_background(ansible.run, module=BATCH, nodegroups=nodegroups, **args)
+    for target in nodegroups:
+        seen = 0
+        for dummy in range(2):
+            poll = control.wait_for_request("DescribeUpdate", cluster=target["cluster_name"], nodegroup=target["name"],
+                                            after_seq=seen, timeout=300, give_up=running.done)
+            assert poll is not None, running.result()
+            seen = poll["seq"]
+    for target in nodegroups:
+        control.finish_update(target["cluster_name"], control.update_in_progress(target["cluster_name"], target["name"])["id"])
+    return running.result(timeout=300)
 
 
 def test_a_batch_within_its_budget_is_never_throttled_and_says_when_polls_are_stretched(control, ansible):
@@ -52,18 +58,7 @@ def test_a_batch_within_its_budget_is_never_throttled_and_says_when_polls_are_st
     # only requests piling up for seconds on their way to the endpoint could meet its limit.)
     control.set_rate_limit(10, burst=20)
     # Every update is held until each has been polled twice, so that the poll interval is measured.
-    control.hold_updates()
-    running = in_background(ansible.run, module=BATCH, nodegroups=targets(2, 6), rate_limit=3, wait_delay=1)
-    for target in targets(2, 6):
-        seen = 0
-        for dummy in range(2):
-            poll = control.wait_for_request("DescribeUpdate", cluster=target["cluster_name"], nodegroup=target["name"],
-                                            after_seq=seen, timeout=300, give_up=running.done)
-            assert poll is not None, running.result()
-            seen = poll["seq"]
-    for target in targets(2, 6):
-        control.finish_update(target["cluster_name"], control.update_in_progress(target["cluster_name"], target["name"])["id"])
-    run = running.result(timeout=300)
+    run = run_held(control, ansible, targets(2, 6), rate_limit=3, wait_delay=1)
     assert not run.failed, run
     assert [entry["status"] for entry in run.result["nodegroups"]] == ["updated"] * 12
     assert control.rate_limit()["throttled"] == 0
@@ -80,10 +75,11 @@ def test_a_batch_within_its_budget_is_never_throttled_and_says_when_polls_are_st
 
 
 def test_over_the_accounts_limit_the_batch_backs_off_and_still_upgrades_everything(control, ansible):
-    control.load_fleet(fleet_of(1, 8, update_duration=1))
+    control.load_fleet(fleet_of(1, 8))
     control.clear_requests()
     control.set_rate_limit(2, burst=2)
-    run = ansible.run(module=BATCH, nodegroups=targets(1, 8), rate_limit=50, wait_delay=1)
+    # Held until each update has been polled twice: the task asks for far more than the account allows meanwhile.
+    run = run_held(control, ansible, targets(1, 8), rate_limit=50, wait_delay=1)
     assert not run.failed, run
     assert [entry["status"] for entry in run.result["nodegroups"]] == ["updated"] * 8
     throttled = control.rate_limit()["throttled"]
