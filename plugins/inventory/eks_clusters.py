@@ -188,7 +188,7 @@ from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import
 from ansible_collections.fleetops.eks.plugins.module_utils.fleet_reader import READ_TIMEOUT
 from ansible_collections.fleetops.eks.plugins.module_utils.fleet_reader import FleetReader
 from ansible_collections.fleetops.eks.plugins.module_utils.fleet_reader import ReadFailed
-from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import snake
+from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import ansible_dict
 from ansible_collections.fleetops.eks.plugins.module_utils.nodegroup_version_run import workers_for
 
 # The group every host is in; it carries ansible_connection=local.
@@ -233,7 +233,7 @@ def account_id(arn):
 def cluster_facts(region, described):
     """The ``eks_cluster`` host variable: DescribeCluster's ``cluster`` snake_cased (tags as they are), with its
     ``region`` and ``account_id``."""
-    facts = snake(described) or {}
+    facts = ansible_dict(described) or {}
     facts["region"] = region
     facts["account_id"] = account_id(facts.get("arn"))
     return facts

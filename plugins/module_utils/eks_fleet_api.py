@@ -19,17 +19,12 @@ __metaclass__ = type
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 
-from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import AWS_RETRY
 from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import LookupFailed
 from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import NotFound
 from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import resolve_launch_template_version
+from ansible_collections.fleetops.eks.plugins.module_utils.eks_nodegroup_api import retry_decorator
 
 ACCESS_DENIED = ["AccessDeniedException", "AccessDenied"]
-
-
-def retry_decorator(client):
-    """The client's own retry decorator (``bounded_client.BoundedClient``'s), else amazon.aws's AWS_RETRY."""
-    return getattr(client, "retry_decorator", None) or AWS_RETRY
 
 
 def list_clusters(eks):

@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 # Error codes on which a call is repeated with jittered backoff, beyond botocore's own retries.
@@ -100,15 +101,16 @@ def describe_update_or_none(eks, cluster_name, name, update_id):
         return None
 
 
+def retry_decorator(client):
+    """The client's own retry decorator (``bounded_client.BoundedClient``'s), else AWS_RETRY: what amazon.aws's
+    ``paginated_query_with_retries`` retries a whole query with."""
+    return getattr(client, "retry_decorator", None) or AWS_RETRY
+
+
 def list_update_ids(eks, cluster_name, name):
     """Every update id of the node group, oldest first (ListUpdates, every page)."""
-    update_ids, token = [], None
-    while True:
-        page = eks.list_updates(name=cluster_name, nodegroupName=name, aws_retry=True, **({"nextToken": token} if token else {}))
-        update_ids.extend(page.get("updateIds") or [])
-        token = page.get("nextToken")
-        if not token:
-            return update_ids
+    found = paginated_query_with_retries(eks, "list_updates", retry_decorator=retry_decorator(eks), name=cluster_name, nodegroupName=name)
+    return found.get("updateIds") or []
 
 
 def find_update_in_progress(eks, cluster_name, name):

@@ -33,7 +33,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import concurrent.futures
-import datetime
 import threading
 import time
 import traceback
@@ -43,7 +42,7 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
 from ansible_collections.fleetops.eks.plugins.module_utils import eks_nodegroup_api as api
 from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_version_plan as planner
@@ -102,19 +101,12 @@ def budget_argument_spec():
 NODEGROUP_OPTIONS = tuple(nodegroup_argument_spec())
 
 
-def plain(value):
-    """JSON-ready copy: datetimes as ISO 8601 strings."""
-    if isinstance(value, dict):
-        return dict((key, plain(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    return value
-
-
-def snake(value):
-    return camel_dict_to_snake_dict(plain(value), ignore_list=["labels", "tags"]) if value else None
+def ansible_dict(resource):
+    """An EKS answer as a result carries it, or None for none: amazon.aws's ``boto3_resource_to_ansible_dict``, keys
+    snake_cased but those of ``labels`` and ``tags`` (EKS's own dicts, left as they are), datetimes as ISO 8601."""
+    if not resource:
+        return None
+    return boto3_resource_to_ansible_dict(resource, transform_tags=False, force_tags=False, ignore_list=["labels", "tags"])
 
 
 # -- the machine ------------------------------------------------------------------------------------------
@@ -518,9 +510,9 @@ class NodegroupRun:
         result = dict(
             changed=changed,
             msg=msg,
-            nodegroup_update=snake(update),
-            nodegroup=snake(self.nodegroup),
-            request=snake(request),
+            nodegroup_update=ansible_dict(update),
+            nodegroup=ansible_dict(self.nodegroup),
+            request=ansible_dict(request),
         )
         if self.plan is not None and self.diff:
             result["diff"] = dict(before=self.plan.before, after=self.after or self.plan.after)
@@ -928,7 +920,7 @@ def crash_result(run, error, tb):
     if run is not None:
         result["msg"] = "Unexpected error in the run of %s: %s: %s" % (run.name(), type(error).__name__, error)
         result["changed"] = bool(run.sent)
-        result["nodegroup_update"] = snake(run.update)
-        result["request"] = snake(run.api_request if run.sent else None)
-        result["nodegroup"] = snake(run.nodegroup)
+        result["nodegroup_update"] = ansible_dict(run.update)
+        result["request"] = ansible_dict(run.api_request if run.sent else None)
+        result["nodegroup"] = ansible_dict(run.nodegroup)
     return result
