@@ -24,7 +24,7 @@ if BENCH not in sys.path:
 
 import _procs  # noqa: E402
 from _procs import Timeout  # noqa: E402,F401
-from localeks.ansible_env import COLLECTIONS, ansible_env, link_collection, tool  # noqa: E402,F401
+from localeks.ansible_env import COLLECTIONS, ansible_env, tool  # noqa: E402
 
 MODULE = "fleetops.eks.eks_nodegroup_version"
 MODULE_IMPORT = "ansible_collections.fleetops.eks.plugins.modules.eks_nodegroup_version"
@@ -223,7 +223,10 @@ class Table:
     def text(self):
         cells = [self.headers] + self.rows
         widths = [max(len(row[i]) for row in cells) for i in range(len(self.headers))]
-        line = lambda row: "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+
+        def line(row):
+            return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+
         out = [self.title, "=" * len(self.title), line(self.headers), line(["-" * w for w in widths])]
         out += [line(row) for row in self.rows]
         out += ["  * " + note for note in self.notes]

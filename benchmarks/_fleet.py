@@ -285,6 +285,9 @@ class Output:
     def text(self):
         headers, rows = self.data["headers"], self.data["rows"]
         widths = [max(len(row[i]) for row in [headers] + rows) for i in range(len(headers))]
-        line = lambda row: "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+
+        def line(row):
+            return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+
         out = [self.data["title"], line(headers), line(["-" * w for w in widths])] + [line(row) for row in rows]
         return "\n".join(out + ["  * " + note for note in self.data["notes"]])

@@ -58,7 +58,7 @@ def run(ctx):
             control.behaviour("prod", group, update_duration=UPDATE_DURATION)
             control.clear_requests()
             args = dict(target_args, cluster_name="prod", name=group, wait_delay=WAIT_DELAY)
-            result, _, _ = ctx.playbooks.run(MODULE, args, check=(mode == "check mode"))
+            result, _wall, _cpu = ctx.playbooks.run(MODULE, args, check=(mode == "check mode"))
             log = control.requests()
             counts = by_service(log)
             ops = operations(log)

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The same calls as eks_nodegroup_version makes for a launch template version target, in plain boto3.
 
     bare_boto3.py ENDPOINT_URL CLUSTER NODEGROUP TEMPLATE_VERSION

@@ -45,7 +45,7 @@ def run(ctx):
             args = {"cluster_name": "prod", "name": "general", "kubernetes_version": "1.31", "wait_delay": delay,
                     "region": "us-east-1", "endpoint_url": ctx.url}
             args_file = module_args_file(ctx.workdir, "lag", args)
-            _, _, done = timed(module_command(args_file), module_env())
+            _wall, _cpu, done = timed(module_command(args_file), module_env())
             exited = time.time()
             if done.returncode != 0 or '"Successful"' not in done.stdout:
                 failures.append("detection lag, delay %d: the module failed: %s %s" % (delay, done.stdout[-500:], done.stderr[-500:]))

@@ -138,7 +138,7 @@ def main(argv=None):
             sync_calls = _fleet.log_figures(control)
             out.note("Inventory sync (ansible-inventory with the plugin, rate_limit %g): %.1f s, %d calls, CPU %.1f s, peak RSS %s; "
                      "the jobs read its output." % (args.sync_rate, wall, sync_calls["calls"], usage.get("cpu_s", 0),
-                                                     _fleet.mib(usage.get("maxrss_kib"))))
+                                                    _fleet.mib(usage.get("maxrss_kib"))))
             with open(synced) as handle:
                 hosts = sorted(yaml.safe_load(handle)["all"]["children"]["eks_clusters"]["hosts"])
             playbook = write_playbook(workdir, endpoint.url, args.wait_delay)

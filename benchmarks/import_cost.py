@@ -41,14 +41,14 @@ def importtime(statement):
 
 def run(ctx):
     samples = 3 if ctx.quick else 5
-    runs = [importtime("import " + MODULE_IMPORT) for _ in range(samples)]
-    boto3_alone = median([sum(importtime("import boto3")[0].values()) for _ in range(samples)]) / 1000.0
-    labels = [label for label, _ in GROUPS] + ["standard library and other"]
-    totals = [sum(groups.values()) for groups, _ in runs]
+    runs = [importtime("import " + MODULE_IMPORT) for _sample in range(samples)]
+    boto3_alone = median([sum(importtime("import boto3")[0].values()) for _sample in range(samples)]) / 1000.0
+    labels = [label for label, _prefixes in GROUPS] + ["standard library and other"]
+    totals = [sum(groups.values()) for groups, _top in runs]
     total = median(totals) / 1000.0
     table = Table("Import cost of eks_nodegroup_version (python -X importtime, median of %d)" % samples, ["Group", "Self time", "Share"])
     for label in labels:
-        value = median([groups.get(label, 0) for groups, _ in runs]) / 1000.0
+        value = median([groups.get(label, 0) for groups, _top in runs]) / 1000.0
         table.add(label, "%.1f ms" % value, "%.0f %%" % (100.0 * value / total if total else 0))
     table.add("total", "%.1f ms" % total, "100 %")
     table.add("for comparison: `import boto3` alone (the bare script's import)", "%.1f ms" % boto3_alone, "")

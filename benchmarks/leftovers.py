@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Processes a benchmark run left behind: exit 0 when there are none, 1 when there are (listed).
 
     .venv/bin/python benchmarks/leftovers.py            # after make bench: anything any benchmark run started

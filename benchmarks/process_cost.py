@@ -75,15 +75,15 @@ def _calls(log):
 def methods(ctx, group, aws):
     """(label, [commands], env, needs a fleet reset) for one scenario."""
     url = ctx.url
-    fleetops_pb, _ = ctx.playbooks.write(MODULE, module_args(group), save=False)
-    community_pb, _ = ctx.playbooks.write(COMMUNITY, community_args(group), save=False)
+    fleetops_pb, _out = ctx.playbooks.write(MODULE, module_args(group), save=False)
+    community_pb, _out = ctx.playbooks.write(COMMUNITY, community_args(group), save=False)
     ctx.control.load_fleet(FLEET)
     fleetops_z = ctx.playbooks.ansiballz(MODULE, module_args(group), "fleetops-" + group)
     ctx.control.load_fleet(FLEET)
     community_z = ctx.playbooks.ansiballz(COMMUNITY, community_args(group), "community-" + group)
     ctx.control.load_fleet(FLEET)
     floor_z = ctx.playbooks.ansiballz(FLOOR, {"cluster_name": "prod", "name": group, "version": "3", "region": "us-east-1",
-                                                      "endpoint_url": url}, "floor-" + group,
+                                              "endpoint_url": url}, "floor-" + group,
                                       env={"ANSIBLE_LIBRARY": os.path.join(BENCH, "library")})
     args_file = module_args_file(ctx.workdir, group, dict(module_args(group), region="us-east-1", endpoint_url=url))
     out = [
@@ -114,10 +114,10 @@ def run(ctx):
     tables, failures = [], []
     for scenario, group, changes in SCENARIOS:
         plan = methods(ctx, group, aws)
-        walls = dict((label, []) for label, _, _ in plan)
-        cpus = dict((label, []) for label, _, _ in plan)
-        ratios = dict((label, []) for label, _, _ in plan)
-        cpu_ratios = dict((label, []) for label, _, _ in plan)
+        walls = dict((label, []) for label, _commands, _env in plan)
+        cpus = dict((label, []) for label, _commands, _env in plan)
+        ratios = dict((label, []) for label, _commands, _env in plan)
+        cpu_ratios = dict((label, []) for label, _commands, _env in plan)
         calls = {}
         for round_ in range(ctx.runs):
             order = plan[round_ % len(plan):] + plan[:round_ % len(plan)]
@@ -149,14 +149,14 @@ def run(ctx):
             "Process cost: %s (%s, wait=false), median of %d runs" % (scenario, "template version 1 -> 3" if changes else "no change", ctx.runs),
             ["Method", "Calls (r=read, w=write)", "Wall median", "Wall min-max", "CPU median", "Wall x bare boto3", "CPU x bare boto3"],
         )
-        for label, _, _ in plan:
+        for label, _commands, _env in plan:
             table.add(label, calls.get(label, "") if label != "python -c pass" else "-", "%.3f s" % median(walls[label]),
                       "%.3f-%.3f" % (min(walls[label]), max(walls[label])), "%.3f s" % median(cpus[label]),
                       "%.2f" % median(ratios[label]), "%.2f" % median(cpu_ratios[label]))
         module_ratio = median(ratios["AnsiballZ, fleetops (module process)"])
         floor_ratio = median(ratios["AnsiballZ, AWS module floor (module process)"])
         over_floor = median([ours / floor for ours, floor in zip(walls["AnsiballZ, fleetops (module process)"],
-                                                                  walls["AnsiballZ, AWS module floor (module process)"])])
+                                                                 walls["AnsiballZ, AWS module floor (module process)"])])
         verdict = "meets" if module_ratio <= 1.5 else "MISSES"
         if module_ratio > 1.5:
             failures.append("process cost, %s: module process %.2fx the bare boto3 script (target <= 1.5x)" % (scenario, module_ratio))

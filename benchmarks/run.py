@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Run every benchmark against the local EKS endpoint and print the tables.
 
     .venv/bin/python benchmarks/run.py --markdown .tmp/bench.md    # everything (make bench), about 35 minutes
@@ -36,7 +36,8 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _procs  # noqa: E402
-from _common import BENCH, ROOT, Table, Timeout, link_collection, Playbooks, set_deadline  # noqa: E402
+from _common import BENCH, ROOT, Table, Timeout, Playbooks, set_deadline  # noqa: E402
+from localeks.ansible_env import link_collection  # noqa: E402
 
 ORDER = ["api_calls", "process_cost", "import_cost", "detection_lag", "polling_model", "fleet_wall_time", "fleet_scale",
          "fleet_slices"]
@@ -77,9 +78,10 @@ def load():
 def commit():
     """The commit, and whether the working tree differs from it (figures from uncommitted code say so)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30,
+                              check=False).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True,
-                               timeout=30).stdout.strip()
+                               timeout=30, check=False).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "?"
     return (head or "?") + (" + uncommitted changes" if dirty else "")
@@ -200,7 +202,7 @@ def run_here(ctx, name, limit):
 def parse_limits(text):
     limits = dict(LIMITS)
     for item in filter(None, text.split(",")):
-        name, _, seconds = item.partition("=")
+        name, _sep, seconds = item.partition("=")
         if name not in limits:
             raise SystemExit("--limits: unknown benchmark %r (one of %s)" % (name, ", ".join(ORDER)))
         limits[name] = float(seconds)

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Run the reliability matrix and print it as a table: case, expected, observed, pass.
 
 Every case is an end-to-end test marked ``reliability`` (tests/e2e): the module run through
@@ -31,7 +31,8 @@ def table(rows, markdown):
     body = []
     for row in sorted(rows, key=lambda row: (KIND_ORDER.index(row["kind"]) if row["kind"] in KIND_ORDER else 99, row["case"])):
         intended = "-" if row["updates_intended"] is None else str(row["updates_intended"])
-        body.append((row["kind"], row["case"], row["expected"], row["observed"], "%s / %s" % (intended, row["updates_started"]), "yes" if row["passed"] else "NO"))
+        body.append((row["kind"], row["case"], row["expected"], row["observed"], "%s / %s" % (intended, row["updates_started"]),
+                     "yes" if row["passed"] else "NO"))
     if markdown:
         def cell(text):
             return str(text).replace("|", "\\|")

@@ -202,7 +202,8 @@ def test_a_timeout_names_each_update_and_a_rerun_resumes_on_them(fleet, ansible,
     running = in_background(ansible.run, module=BATCH, nodegroups=TARGETS[:2], wait_delay=1)
     resumed = finish_when_polled(fleet, running, ["general", "old"], mark)
     assert not resumed.failed, resumed
-    assert [entry["nodegroup_update"]["id"] for entry in resumed.result["nodegroups"]] == [entry["nodegroup_update"]["id"] for entry in run.result["nodegroups"]]
+    assert [entry["nodegroup_update"]["id"] for entry in resumed.result["nodegroups"]] == [
+        entry["nodegroup_update"]["id"] for entry in run.result["nodegroups"]]
     assert operations(fleet).count("UpdateNodegroupVersion") == 2
 
 

@@ -16,8 +16,9 @@ import tarfile
 import pytest
 import yaml
 
-from conftest import COLLECTIONS, CREDENTIALS, REGION, ROOT, eks_client
+from conftest import CREDENTIALS, REGION, ROOT, eks_client
 from fleets import LATEST_131
+from localeks.ansible_env import COLLECTIONS
 
 BIN = os.path.dirname(sys.executable)
 MODULE = "fleetops.eks.eks_nodegroup_version"
@@ -46,7 +47,7 @@ def tool(name):
 
 
 def run(command, env=None, cwd=ROOT, timeout=300):
-    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
     assert done.returncode == 0, "%s exited %d:\n%s\n%s" % (" ".join(command), done.returncode, done.stdout[-5000:], done.stderr[-5000:])
     return done
 
@@ -94,6 +95,7 @@ def test_ansible_lint_production_profile():
         capture_output=True,
         text=True,
         timeout=600,
+        check=False,
     )
     try:
         findings = json.loads(done.stdout or "[]")
@@ -152,7 +154,8 @@ def test_execution_environment_build_context(tmp_path):
     run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", str(tarball), "-p", str(installed), "--no-deps"], env=clean_env())
     pip_out, bindep_out = tmp_path / "requirements.txt", tmp_path / "bindep.txt"
     run(
-        [sys.executable, str(build / "scripts" / "introspect.py"), "introspect", str(installed), "--write-pip", str(pip_out), "--write-bindep", str(bindep_out)],
+        [sys.executable, str(build / "scripts" / "introspect.py"), "introspect", str(installed), "--write-pip", str(pip_out),
+         "--write-bindep", str(bindep_out)],
         env=clean_env(),
     )
     assert "boto3>=1.35.0  # from collection fleetops.eks" in pip_out.read_text()
@@ -225,7 +228,8 @@ def test_awx_like_job_through_ansible_runner(endpoint, fleet, tmp_path, monkeypa
     assert [r["changed"] for r in preview["results"]] == [True, True]
     assert started["changed"] is True and [r["changed"] for r in started["results"]] == [True, True]
     assert rerun["changed"] is False and [r["changed"] for r in rerun["results"]] == [False, False]
-    items = [e for e in events if e["event"] == "runner_item_on_ok" and e["event_data"]["task"] == "Start every upgrade at once (no waiting; EKS runs them side by side)"]
+    items = [e for e in events if e["event"] == "runner_item_on_ok"
+             and e["event_data"]["task"] == "Start every upgrade at once (no waiting; EKS runs them side by side)"]
     assert sorted(e["event_data"]["res"]["nodegroup_update"]["status"] for e in items) == ["InProgress", "InProgress"]
     assert fleet.count("UpdateNodegroupVersion") == 2
     assert versions(endpoint) == {"general": ("1.31", LATEST_131), "old": ("1.31", LATEST_131)}

@@ -152,7 +152,8 @@ ODD_INPUT = [
 @pytest.mark.parametrize(
     "options, option",
     [
-        pytest.param(options, option, id=case, marks=reliability("bad input", "odd input (%s), check mode and real: refused naming %s; no call changes anything" % (case, option)))
+        pytest.param(options, option, id=case,
+                     marks=reliability("bad input", "odd input (%s), check mode and real: refused naming %s; no call changes anything" % (case, option)))
         for case, options, option in ODD_INPUT
     ],
 )

@@ -117,7 +117,7 @@ class Inventory:
 
     def list(self, path, *args):
         done = subprocess.run([tool("ansible-inventory"), "-i", path, "--list"] + list(args), env=self.env(),
-                              cwd=self.workdir, capture_output=True, text=True, timeout=300)
+                              cwd=self.workdir, capture_output=True, text=True, timeout=300, check=False)
         data = plain(json.loads(done.stdout)) if done.returncode == 0 else None
         return Listed(data, done.stdout + done.stderr, done.returncode)
 

@@ -227,7 +227,8 @@ def test_another_update_in_flight_fails_without_wait_and_is_waited_for_with_it(f
 def test_failed_update_reports_every_error_and_a_rerun_starts_a_new_update(fleet, ansible, eks):
     nodes = ["ip-10-0-1-17.ec2.internal", "ip-10-0-2-33.ec2.internal"]
     message = "Reached max retries while trying to evict pods from nodes in node group general"
-    fleet.behaviour("prod", "general", fail_next_update={"error_code": "PodEvictionFailure", "error_message": message, "resource_ids": nodes, "unless_force": True})
+    fleet.behaviour("prod", "general",
+                    fail_next_update={"error_code": "PodEvictionFailure", "error_message": message, "resource_ids": nodes, "unless_force": True})
     failed = ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1)
     assert failed.failed and failed.changed, failed
     assert "Failed" in failed.msg and "PodEvictionFailure" in failed.msg and message in failed.msg
@@ -289,7 +290,8 @@ REFUSALS = [
 
 @pytest.mark.parametrize(
     "args, expected",
-    [pytest.param(args, expected, id=case, marks=pytest.mark.reliability("bad input", 'refused: "%s"; 0 mutating calls' % expected)) for case, args, expected in REFUSALS],
+    [pytest.param(args, expected, id=case, marks=pytest.mark.reliability("bad input", 'refused: "%s"; 0 mutating calls' % expected))
+     for case, args, expected in REFUSALS],
 )
 def test_refusals_name_the_problem_and_change_nothing(fleet, ansible, args, expected):
     args = dict({"cluster_name": "prod"}, **args)

@@ -225,11 +225,13 @@ def test_secrets_are_never_printed(fleet, ansible, observe):
     runs = [
         ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", wait_delay=1, env=secrets, verbosity=3, **options),
         ansible.run(cluster_name="prod", name="current", kubernetes_version="1.30", env=secrets, verbosity=3, **options),
-        ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", env=secrets, verbosity=3, defaults={"endpoint_url": "http://127.0.0.1:9"}, **options),
+        ansible.run(cluster_name="prod", name="general", kubernetes_version="1.31", env=secrets, verbosity=3,
+                    defaults={"endpoint_url": "http://127.0.0.1:9"}, **options),
     ]
     assert [run.failed for run in runs] == [False, True, True], runs
     for run in runs:
         for secret in (SECRET_KEY, SESSION_TOKEN):
             assert secret not in run.output
             assert secret not in json.dumps(run.result)
-    observe("success, refusal and connection error at -vvv: 0 occurrences of either secret in %d lines of output" % sum(len(run.output.splitlines()) for run in runs))
+    observe("success, refusal and connection error at -vvv: 0 occurrences of either secret in %d lines of output"
+            % sum(len(run.output.splitlines()) for run in runs))

@@ -137,7 +137,7 @@ class RunsUnderFaults(RuleBasedStateMachine):
             }
 
     def in_progress(self, name):
-        return [update_id for update_id, (status, _, _, _) in self.updates(name).items() if status == "InProgress"]
+        return [update_id for update_id, (status, _params, _token, _kind) in self.updates(name).items() if status == "InProgress"]
 
     def drive(self, runs_params, finish_after, finish_status, check_mode=False, together=False):
         """Run the run layer for each params (one at a time, or in one batch loop), and check what it did."""
@@ -185,7 +185,7 @@ class RunsUnderFaults(RuleBasedStateMachine):
             token = (run.api_request or {}).get("clientRequestToken")
             mine = [update_id for update_id, item in new.items() if item[2] == token]
             if run.plan is not None and run.plan.action == "update" and in_progress_before:
-                for update_id, (_, params, _, kind) in in_progress_before.items():
+                for update_id, (_status, params, _token, kind) in in_progress_before.items():
                     same_target = kind == "VersionUpdate" and planner.in_flight_decision(run.plan, {"type": kind, "params": [
                         {"type": key, "value": value} for key, value in params.items()]}) == "attach"
                     self.violated(not (same_target and mine), "%s started %s beside %s, in progress to its target" % (run.name(), mine, update_id))
