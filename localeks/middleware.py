@@ -28,6 +28,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.exceptions import NotFound
 
+from . import eks_errors
 from .control import ControlAPI
 from .faults import LOST_RESPONSE, FaultInjector, FaultRule, Response
 from .fleet import DEFAULT_REGION, load_fleet, publish_ssm_catalogue
@@ -209,7 +210,7 @@ class LocalEKSApp:
                 call.service, call.operation, resource_arn(call, body)
             )
         else:
-            status, headers, payload = self._serve(environ)
+            status, headers, payload = self._serve(environ, call)
             if fault is not None:
                 processed_status = status
                 status, headers, payload = LOST_RESPONSE
@@ -273,7 +274,13 @@ class LocalEKSApp:
                 pass
         raise ConnectionHungUp(f"{call.service} {call.operation} hung by fault rule {fault.id}")
 
-    def _serve(self, environ: dict[str, Any]) -> Response:
+    def _serve(self, environ: dict[str, Any], call: AwsCall) -> Response:
+        if call.service == "eks" and call.operation not in eks_errors.served_operations():
+            raw_path = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")).split("?", 1)[0]
+            status, headers, body = eks_errors.not_served(
+                call.operation, environ.get("REQUEST_METHOD", ""), raw_path, environ.get("QUERY_STRING", "")
+            )
+            return status, list(headers.items()), body.encode()
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -286,7 +293,22 @@ class LocalEKSApp:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        return int(captured["status"].split()[0]), list(captured["headers"]), payload
+        status = int(captured["status"].split()[0])
+        if status >= 400 and call.service == "ssm":
+            payload = _single_message(payload)
+        return status, list(captured["headers"]), payload
+
+
+def _single_message(payload: bytes) -> bytes:
+    """A JSON error body with its message once, as AWS sends it (moto's SSM adds a ``Message`` copy)."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return payload
+    if isinstance(body, dict) and "message" in body and body.get("Message") == body["message"]:
+        del body["Message"]
+        return json.dumps(body).encode()
+    return payload
 
 
 def _respond(

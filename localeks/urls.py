@@ -1,4 +1,4 @@
-"""URL map of the local EKS service: moto's paths plus the update operations."""
+"""URL map of the local EKS service: moto's paths plus the update and add-on operations."""
 
 from moto.eks import urls as moto_urls
 
@@ -11,4 +11,6 @@ url_paths = {
     "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$": LocalEKSResponse.dispatch,
     "{0}/clusters/(?P<name>[^/]+)/updates$": LocalEKSResponse.dispatch,
     "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$": LocalEKSResponse.dispatch,
+    "{0}/clusters/(?P<name>[^/]+)/addons$": LocalEKSResponse.dispatch,
+    "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$": LocalEKSResponse.dispatch,
 }

@@ -122,3 +122,60 @@ def test_create_nodegroup_validation(eks: Any) -> None:
             nodegroupName="c", amiType="AL2023_x86_64_STANDARD",
             launchTemplate={"name": "custom-nodes"}, **base,
         )
+
+
+@pytest.mark.parametrize(("operation", "kwargs"), [
+    ("list_nodegroups", {"clusterName": "nope"}),
+    ("list_fargate_profiles", {"clusterName": "nope"}),
+    ("list_addons", {"clusterName": "nope"}),
+    ("list_updates", {"name": "nope"}),
+    ("describe_cluster", {"name": "nope"}),
+])
+def test_unknown_cluster_is_404_json_not_retried(eks: Any, operation: str, kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ClientError) as info:
+        getattr(eks, operation)(**kwargs)
+    error = info.value.response
+    assert error["Error"]["Code"] == "ResourceNotFoundException"
+    assert error["Error"]["Message"] == "No cluster found for name: nope."
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert error["ResponseMetadata"]["RetryAttempts"] == 0
+
+
+def test_malformed_version_is_400_naming_the_node_group(endpoint: Any, control: Control) -> None:
+    import json
+
+    import requests
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    for version in ("banana", 1.31, "1.31.4", "01.31"):
+        request = AWSRequest(
+            method="POST",
+            url=f"{endpoint.url}/clusters/prod/node-groups/web/update-version",
+            data=json.dumps({"version": version}),
+            headers={"Content-Type": "application/json"},
+        )
+        SigV4Auth(Credentials("testing", "testing"), "eks", "us-east-1").add_auth(request)
+        answer = requests.post(request.url, data=request.body, headers=dict(request.headers), timeout=10)
+        assert answer.status_code == 400, version
+        assert answer.headers["x-amzn-ErrorType"] == "InvalidParameterException"
+        body = answer.json()
+        assert body["clusterName"] == "prod" and body["nodegroupName"] == "web"
+        assert None not in body.values() and set(body) == {"clusterName", "nodegroupName", "message"}
+
+
+def test_error_bodies_omit_absent_members(eks: Any) -> None:
+    for call in (lambda: eks.describe_cluster(name="nope"),
+                 lambda: eks.describe_nodegroup(clusterName="prod", nodegroupName="nope"),
+                 lambda: eks.create_nodegroup(clusterName="prod", nodegroupName="general", nodeRole="r", subnets=["s"])):
+        with pytest.raises(ClientError) as info:
+            call()
+        error = info.value.response["Error"]
+        assert error["Code"] in ("ResourceNotFoundException", "ResourceInUseException")
+    # boto3 hides nulls: read one raw.
+    seen: list[bytes] = []
+    eks.meta.events.register("before-parse", lambda response_dict, **_: seen.append(response_dict["body"]))
+    with pytest.raises(ClientError):
+        eks.create_nodegroup(clusterName="prod", nodegroupName="general", nodeRole="r", subnets=["s"])
+    assert b"null" not in seen[-1] and b'"nodegroupName": "general"' in seen[-1]
