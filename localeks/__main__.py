@@ -1,4 +1,4 @@
-"""``python -m localeks serve [--fleet FILE] [--host H] [--port P] [--ready-file F]``"""
+"""``python -m localeks serve [--fleet FILE] [--host H] [--port P] [--ready-file F] [--time-factor F]``"""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from .models import check_time_factor
 from .ratelimit import check_limit
 from .server import LocalEKS
 
@@ -25,6 +26,14 @@ def rate_limit_arg(text: str) -> tuple[float, float]:
         ) from None
 
 
+def time_factor_arg(text: str) -> float:
+    """A positive number: update durations are divided by it."""
+    try:
+        return check_time_factor(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m localeks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -34,7 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=4566, help="0 picks a free port")
     serve.add_argument("--ready-file", type=Path, help="write the URL here once serving")
     serve.add_argument(
-        "--update-duration", type=float, help="seconds an update stays InProgress (default 2)"
+        "--update-duration", type=float, help="seconds an update stays InProgress, in EKS's terms (default 2)"
+    )
+    serve.add_argument(
+        "--time-factor",
+        type=time_factor_arg,
+        metavar="F",
+        help="divide every update duration by F: with 60, a 30-minute update (update_duration 1800) lasts 30 s "
+        "(default 1; a fleet's defaults.time_factor overrides it for its region)",
     )
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
     serve.add_argument(
@@ -56,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         update_duration=args.update_duration,
         access_log=args.access_log,
         rate_limit=args.rate_limit,
+        time_factor=args.time_factor,
     )
 
     stopping = threading.Event()

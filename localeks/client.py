@@ -178,10 +178,30 @@ class Control:
     def behaviour(
         self, cluster: str, nodegroup: str, region: str | None = None, **changes: Any
     ) -> dict[str, Any]:
-        """Set update_duration, fail_next_update, cancel_next_update and/or hold_updates of a node group."""
+        """Set behaviours of a node group and return them all.
+
+        ``update_duration``, ``fail_next_update``, ``cancel_next_update``, ``hold_updates``,
+        ``pod_disruption_budget``, ``nodes_fail_to_join`` (see localeks/README.md). Without changes,
+        only returns them.
+        """
+        if not changes:
+            return self._call("GET", f"nodegroups/{cluster}/{nodegroup}/behaviour", query={"region": region})
         return self._call(
             "POST", f"nodegroups/{cluster}/{nodegroup}/behaviour", changes, {"region": region}
         )
+
+    def set_health(
+        self, cluster: str, nodegroup: str, issues: list[dict[str, Any]], region: str | None = None
+    ) -> dict[str, Any]:
+        """Give a node group health issues (``[{code, message, resource_ids}]``): DEGRADED; ``[]``: ACTIVE again.
+
+        Returns ``{"status", "health"}`` as DescribeNodegroup then shows them.
+        """
+        return self._call("POST", f"nodegroups/{cluster}/{nodegroup}/health", {"issues": issues}, {"region": region})
+
+    def nodegroup_health(self, cluster: str, nodegroup: str, region: str | None = None) -> dict[str, Any]:
+        """``{"status", "health"}`` of a node group."""
+        return self._call("GET", f"nodegroups/{cluster}/{nodegroup}/health", query={"region": region})
 
     def updates(
         self,
@@ -192,8 +212,9 @@ class Control:
     ) -> list[dict[str, Any]]:
         """Every update of the region (of a cluster, of a node group; with a status).
 
-        Each has EKS's fields and ``cluster``, ``nodegroup``, ``held``, and ``started`` and
-        ``ended`` (Unix times; ``ended`` is None while InProgress).
+        Each has EKS's fields and ``cluster``, ``nodegroup``, ``held``, ``started`` and ``ended``
+        (Unix times; ``ended`` is None while InProgress) and ``duration`` (real seconds, after the
+        time factor).
         """
         query = {"cluster": cluster, "nodegroup": nodegroup, "status": status, "region": region}
         return self._call("GET", "updates", query=query)["updates"]
@@ -213,9 +234,11 @@ class Control:
         errors: list[dict[str, Any]] | None = None,
         region: str | None = None,
     ) -> dict[str, Any]:
-        """End an in-progress update now (held or not) with ``status``.
+        """End an in-progress update now (held or not) with ``status``; it ends at the endpoint's time now.
 
-        ``status=None`` ends it as planned when it started (``fail_next_update``, ``cancel_next_update``).
+        ``status=None`` ends it as planned when it started (``fail_next_update``, ``cancel_next_update``,
+        ``pod_disruption_budget``, ``nodes_fail_to_join``). ``errors`` are EKS's ``{errorCode, errorMessage,
+        resourceIds}``, with an ``errorCode`` of EKS's ``ErrorCode`` enum.
         """
         body: dict[str, Any] = {"status": status}
         if errors is not None:

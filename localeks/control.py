@@ -14,7 +14,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .fleet import FleetError
-from .models import FINAL_STATUSES, IN_PROGRESS, LocalEKSBackend, localeks_backends
+from .models import BEHAVIOURS, FINAL_STATUSES, IN_PROGRESS, LocalEKSBackend, localeks_backends
 
 if TYPE_CHECKING:
     from .middleware import LocalEKSApp
@@ -39,6 +39,11 @@ _URLS = Map(
             methods=["GET", "POST"],
         ),
         Rule(
+            "/_localeks/nodegroups/<cluster>/<nodegroup>/health",
+            endpoint="health_issues",
+            methods=["GET", "POST"],
+        ),
+        Rule(
             "/_localeks/updates/<cluster>/<update_id>/finish",
             endpoint="finish_update",
             methods=["POST"],
@@ -48,17 +53,34 @@ _URLS = Map(
 
 
 def _json_body(request: Request, allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The JSON object of the body ({} if empty); with ``allowed``, any other field is refused."""
     data = request.get_data(as_text=True)
     if not data.strip():
         return {}
-    body = json.loads(data)
+    try:
+        body = json.loads(data)
+    except ValueError as error:
+        raise ValueError(f"the request body must be a JSON object, and is not JSON ({type(error).__name__}: {error})") from None
     if not isinstance(body, dict):
-        raise ValueError("the request body must be a JSON object")
+        raise ValueError(f"the request body must be a JSON object, not {body!r}")
     if allowed is not None:
         unknown = sorted(set(body) - set(allowed))
         if unknown:
-            raise ValueError(f"unknown field(s): {', '.join(unknown)}; known: {', '.join(allowed)}")
+            known = ", ".join(allowed) if allowed else "none: this endpoint takes no body"
+            raise ValueError(f"unknown field(s): {', '.join(unknown)}; known: {known}")
     return body
+
+
+def _query(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    """The query parameters, each at most once; any other is refused."""
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown:
+        known = ", ".join(allowed) if allowed else "none"
+        raise ValueError(f"unknown query parameter(s): {', '.join(unknown)}; known: {known}")
+    repeated = sorted(key for key in request.args if len(request.args.getlist(key)) > 1)
+    if repeated:
+        raise ValueError(f"query parameter {repeated[0]} is given more than once")
+    return {key: request.args[key] for key in request.args}
 
 
 class ControlAPI:
@@ -86,29 +108,37 @@ class ControlAPI:
     # -- endpoints ---------------------------------------------------------
 
     def health(self, request: Request) -> dict[str, Any]:
+        _query(request, ())
         return {"status": "ok", "region": self.app.region, "requests": len(self.app.log.entries())}
 
     def requests(self, request: Request) -> dict[str, Any]:
-        entries = self.app.log.entries(
-            service=request.args.get("service"), operation=request.args.get("operation")
-        )
+        query = _query(request, ("service", "operation"))
+        entries = self.app.log.entries(service=query.get("service"), operation=query.get("operation"))
         return {"requests": [e.to_dict() for e in entries]}
 
     def clear_requests(self, request: Request) -> dict[str, Any]:
+        _query(request, ())
+        _json_body(request, ())
         self.app.log.clear()
         return {}
 
     def faults(self, request: Request) -> dict[str, Any]:
+        _query(request, ())
         return {"faults": [rule.to_dict() for rule in self.app.faults.rules()]}
 
     def add_fault(self, request: Request) -> dict[str, Any]:
+        _query(request, ())
         return {"fault": self.app.faults.add(**_json_body(request)).to_dict()}
 
     def clear_faults(self, request: Request) -> dict[str, Any]:
+        _query(request, ())
+        _json_body(request, ())
         self.app.faults.clear()
         return {}
 
     def remove_fault(self, request: Request, fault_id: int) -> dict[str, Any]:
+        _query(request, ())
+        _json_body(request, ())
         rule = self.app.faults.remove(fault_id)
         if rule is None:
             raise NotFound(f"no fault rule {fault_id}")
@@ -116,6 +146,7 @@ class ControlAPI:
 
     def rate_limit(self, request: Request) -> dict[str, Any]:
         """PUT ``{"rate": r, "burst": b}`` sets the limit, DELETE removes it; each answers with its status."""
+        _query(request, ())
         if request.method == "PUT":
             body = _json_body(request, ("rate", "burst"))
             if "rate" not in body:
@@ -125,10 +156,12 @@ class ControlAPI:
                 )
             self.app.rate_limit.set(body["rate"], body.get("burst"))
         elif request.method == "DELETE":
+            _json_body(request, ())
             self.app.rate_limit.clear()
         return self.app.rate_limit.status()
 
     def hold(self, request: Request) -> dict[str, Any]:
+        _query(request, ())
         if request.method == "POST":
             hold = _json_body(request, ("hold_updates",)).get("hold_updates", True)
             if not isinstance(hold, bool):
@@ -137,7 +170,8 @@ class ControlAPI:
         return {"hold_updates": LocalEKSBackend.hold_all_updates}
 
     def updates(self, request: Request) -> dict[str, Any]:
-        status = request.args.get("status")
+        query = _query(request, ("cluster", "nodegroup", "status", "region"))
+        status = query.get("status")
         if status is not None and status not in (IN_PROGRESS, *FINAL_STATUSES):
             raise ValueError(
                 f"status must be one of {', '.join((IN_PROGRESS, *FINAL_STATUSES))}, not {status!r}"
@@ -145,27 +179,53 @@ class ControlAPI:
         eks = self._eks(request)
         with eks.lock:
             eks.advance()
-            found = eks.updates(request.args.get("cluster"), request.args.get("nodegroup"), status)
+            found = eks.updates(query.get("cluster"), query.get("nodegroup"), status)
             return {"updates": [update.control_dict(c, n) for c, n, update in found]}
 
     def reset(self, request: Request) -> dict[str, Any]:
+        _query(request, ())
+        _json_body(request, ())
         self.app.reset()
         return {}
 
     def fleet(self, request: Request) -> dict[str, Any]:
         # The body is a fleet document (YAML or JSON), never a path on this machine.
+        _query(request, ())
         document = yaml.safe_load(request.get_data(as_text=True))
         if not isinstance(document, dict):
-            raise FleetError("a fleet document must be a mapping")
+            raise FleetError(f"the body must be a fleet document (a YAML or JSON mapping), not {document!r}")
         return self.app.load_fleet(document)
 
     def behaviour(self, request: Request, cluster: str, nodegroup: str) -> dict[str, Any]:
+        _query(request, ("region",))
+        body = _json_body(request, BEHAVIOURS)
         eks = self._eks(request)
         with eks.lock:
             eks.advance()
-            return eks.set_behaviour(cluster, nodegroup, **_json_body(request)).to_dict()
+            if request.method == "GET":
+                if body:
+                    raise ValueError("GET takes no body: POST the behaviours to change")
+                return eks.state(eks.describe_nodegroup(cluster, nodegroup)).behaviour.to_dict()
+            return eks.set_behaviour(cluster, nodegroup, **body).to_dict()
+
+    def health_issues(self, request: Request, cluster: str, nodegroup: str) -> dict[str, Any]:
+        """POST ``{"issues": [{code, message, resource_ids}]}``: the node group is DEGRADED with them, or ACTIVE if none."""
+        _query(request, ("region",))
+        body = _json_body(request, ("issues",))
+        eks = self._eks(request)
+        with eks.lock:
+            eks.advance()
+            if request.method == "POST":
+                if "issues" not in body:
+                    raise ValueError('issues is required: {"issues": [{"code": ..., "message": ..., "resource_ids": [...]}]}, [] for none')
+                eks.set_health(cluster, nodegroup, body["issues"])
+            elif body:
+                raise ValueError("GET takes no body: POST the issues to set")
+            found = eks.describe_nodegroup(cluster, nodegroup)
+            return {"status": found.status, "health": found.health}
 
     def finish_update(self, request: Request, cluster: str, update_id: str) -> dict[str, Any]:
+        _query(request, ("region",))
         body = _json_body(request, ("status", "errors"))
         eks = self._eks(request)
         with eks.lock:
@@ -173,4 +233,3 @@ class ControlAPI:
             eks.finish_update(cluster, update_id, body.get("status", "Successful"), body.get("errors"))
             nodegroup, update = eks.find_update(cluster, update_id)
             return {"update": update.control_dict(cluster, nodegroup.nodegroup_name)}
-

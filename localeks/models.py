@@ -4,23 +4,34 @@
 AMI types, release versions and launch template versions, and updates
 (``UpdateNodegroupVersion`` and ``UpdateNodegroupConfig``) go through EKS's
 lifecycle: ``InProgress`` for a while, node group ``UPDATING``, then
-``Successful``, ``Failed`` or ``Cancelled``.  Time is evaluated lazily by
-``advance()``, which the response class calls before every request.  A held
-update stays ``InProgress`` until ``finish_update()`` ends it.
+``Successful``, ``Failed`` or ``Cancelled``.
+
+The backend's clock (``clock``, ``time.time`` unless replaced) decides when an
+update ends: at its start plus its duration, whoever asks and whenever.  Every
+request first brings the state up to the clock (``advance()``), ending each
+update that is due at its own end time, so the node group's ``status`` and
+``modifiedAt`` and the update's ``status`` agree with that end, however late
+they are read.  Durations are stated in EKS's terms and divided by the time
+factor.  A held update stays ``InProgress`` until ``finish_update()`` ends it.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+from botocore.loaders import create_loader
+
 from moto.core.base_backend import BackendDict
-from moto.core.utils import utcnow
 from moto.ec2.exceptions import InvalidLaunchTemplateVersionNotFound
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.launch_templates import LaunchTemplate
@@ -39,38 +50,175 @@ DEFAULT_UPDATE_DURATION = 2.0
 IN_PROGRESS, SUCCESSFUL, FAILED, CANCELLED = "InProgress", "Successful", "Failed", "Cancelled"
 FINAL_STATUSES = (SUCCESSFUL, FAILED, CANCELLED)
 
+_EPOCH = datetime(1970, 1, 1)
+
+
+@cache
+def eks_enum(shape: str) -> tuple[str, ...]:
+    """The values of an enum of EKS's service model (botocore's ``eks/*/service-2.json``)."""
+    model = create_loader().load_service_model("eks", "service-2")
+    return tuple(model["shapes"][shape]["enum"])
+
+
+def timestamp(seconds: float) -> datetime:
+    """A Unix time as the naive UTC datetime moto serialises, to the millisecond EKS reports."""
+    return _EPOCH + timedelta(milliseconds=round(seconds * 1000))
+
 
 def _error(code: str, message: str, resource_ids: list[str]) -> dict[str, Any]:
     return {"errorCode": code, "errorMessage": message, "resourceIds": resource_ids}
 
 
+def _issue(code: str, message: str, resource_ids: list[str]) -> dict[str, Any]:
+    return {"code": code, "message": message, "resourceIds": resource_ids}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_time_factor(value: Any, key: str = "time_factor") -> float:
+    """A time factor: a positive number (update durations are divided by it)."""
+    if not _is_number(value) or not 0 < value < float("inf"):
+        raise ValueError(f"{key} must be a positive number (update durations are divided by it), not {value!r}")
+    return float(value)
+
+
+def _strings(key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ValueError(f"{key} must be a list of non-empty strings, not {value!r}")
+    return list(value)
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} must be a non-empty string, not {value!r}")
+    return value
+
+
+def _code(key: str, value: Any, shape: str) -> str:
+    if value not in eks_enum(shape):
+        raise ValueError(f"{key} must be one of EKS's {shape} values ({', '.join(eks_enum(shape))}), not {value!r}")
+    return str(value)
+
+
+def _options(key: str, value: Any, fields: dict[str, Callable[[str, Any], Any]]) -> dict[str, Any] | None:
+    """A behaviour given as true/false/null or as an object of ``fields``: the checked object, or None for off."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} must be true, false, null or an object with {', '.join(fields)}; not {value!r}")
+    unknown = sorted(set(value) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown field {key}.{unknown[0]}; known: {', '.join(fields)}")
+    return {name: fields[name](f"{key}.{name}", item) for name, item in value.items()}
+
+
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, not {value!r}")
+    return value
+
+
+_FAILURE_FIELDS: dict[str, Callable[[str, Any], Any]] = {
+    "error_code": lambda key, value: _code(key, value, "ErrorCode"),
+    "error_message": _text,
+    "resource_ids": _strings,
+    "unless_force": _flag,
+}
+_PDB_FIELDS: dict[str, Callable[[str, Any], Any]] = {"nodes": _strings}
+_JOIN_FIELDS: dict[str, Callable[[str, Any], Any]] = {"instance_ids": _strings}
+_ISSUE_FIELDS = ("code", "message", "resource_ids")
+
+
+def health_issues(key: str, value: Any) -> list[dict[str, Any]]:
+    """``[{code, message, resource_ids}, ...]`` checked, as EKS's ``health.issues`` (``code``, ``message``, ``resourceIds``)."""
+    if not isinstance(value, list):
+        raise ValueError(f"{key} must be a list of {{code, message, resource_ids}} objects, not {value!r}")
+    issues = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            raise ValueError(f"{where} must be an object with {', '.join(_ISSUE_FIELDS)}, not {item!r}")
+        unknown = sorted(set(item) - set(_ISSUE_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field {where}.{unknown[0]}; known: {', '.join(_ISSUE_FIELDS)}")
+        if "code" not in item:
+            raise ValueError(f"{where}.code is required: one of EKS's NodegroupIssueCode values")
+        issues.append(
+            _issue(
+                _code(f"{where}.code", item["code"], "NodegroupIssueCode"),
+                _text(f"{where}.message", item.get("message", "Health issue {}".format(item["code"]))),
+                _strings(f"{where}.resource_ids", item.get("resource_ids", [])),
+            )
+        )
+    return issues
+
+
+def update_errors(key: str, value: Any) -> list[dict[str, Any]]:
+    """EKS's ``ErrorDetail`` list (``errorCode``, ``errorMessage``, ``resourceIds``), checked."""
+    fields = ("errorCode", "errorMessage", "resourceIds")
+    if not isinstance(value, list):
+        raise ValueError(f"{key} must be a list of {{errorCode, errorMessage, resourceIds}} objects, not {value!r}")
+    errors = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            raise ValueError(f"{where} must be an object with {', '.join(fields)}, not {item!r}")
+        unknown = sorted(set(item) - set(fields))
+        if unknown:
+            raise ValueError(f"unknown field {where}.{unknown[0]}; known: {', '.join(fields)}")
+        if "errorCode" not in item:
+            raise ValueError(f"{where}.errorCode is required: one of EKS's ErrorCode values")
+        errors.append(
+            _error(
+                _code(f"{where}.errorCode", item["errorCode"], "ErrorCode"),
+                _text(f"{where}.errorMessage", item.get("errorMessage", f"Update failed: {item['errorCode']}.")),
+                _strings(f"{where}.resourceIds", item.get("resourceIds", [])),
+            )
+        )
+    return errors
+
+
 @dataclass
 class Behaviour:
-    """What the next updates of one node group do (set through the control API)."""
+    """What the next updates of one node group do (set through the control API or the fleet file).
+
+    ``fail_next_update`` and ``cancel_next_update`` are used up by the next update;
+    ``pod_disruption_budget`` and ``nodes_fail_to_join`` last until turned off.
+    """
 
     update_duration: float | None = None
     fail_next_update: dict[str, Any] | None = None
     cancel_next_update: bool = False
     hold_updates: bool = False
+    pod_disruption_budget: dict[str, Any] | None = None
+    nodes_fail_to_join: dict[str, Any] | None = None
 
     def set(self, key: str, value: Any) -> None:
         if key not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {key!r}; known: {', '.join(BEHAVIOURS)}")
-        if key == "update_duration" and value is not None and (
-            not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0
-        ):
-            raise ValueError(f"update_duration must be a number of seconds, 0 or more, not {value!r}")
-        if key in ("cancel_next_update", "hold_updates") and not isinstance(value, bool):
-            raise ValueError(f"{key} must be true or false, not {value!r}")
-        if key == "fail_next_update" and value is not None and not isinstance(value, dict):
-            raise ValueError(f"fail_next_update must be an object or null, not {value!r}")
+        if key == "update_duration" and value is not None and (not _is_number(value) or value < 0):
+            raise ValueError(f"update_duration must be a number of seconds, 0 or more, or null; not {value!r}")
+        if key in ("cancel_next_update", "hold_updates"):
+            _flag(key, value)
+        if key == "fail_next_update":
+            value = _options(key, value, _FAILURE_FIELDS)
+        if key == "pod_disruption_budget":
+            value = _options(key, value, _PDB_FIELDS)
+        if key == "nodes_fail_to_join":
+            value = _options(key, value, _JOIN_FIELDS)
         setattr(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in BEHAVIOURS}
 
 
-BEHAVIOURS = ("update_duration", "fail_next_update", "cancel_next_update", "hold_updates")
+BEHAVIOURS = (
+    "update_duration", "fail_next_update", "cancel_next_update", "hold_updates", "pod_disruption_budget", "nodes_fail_to_join",
+)
 
 
 @dataclass
@@ -84,28 +232,31 @@ class VersionTarget:
 
 @dataclass
 class NodegroupUpdate:
+    """One update.  Times are Unix times of the backend's clock; ``duration`` is in real seconds."""
+
     id: str
     type: str
     params: list[dict[str, str]]
-    started: float
+    started_at: float
     duration: float
     outcome: str
     outcome_errors: list[dict[str, Any]]
+    # The health issues the node group is left with (DEGRADED) when the update ends as planned.
+    outcome_issues: list[dict[str, Any]] = field(default_factory=list)
     target: VersionTarget | None = None
     client_request_token: str | None = None
     held: bool = False
-    created_at: Any = field(default_factory=utcnow)
-    started_at: float = field(default_factory=time.time)
     ended_at: float | None = None
     status: str = IN_PROGRESS
     errors: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def ends_at(self) -> float:
+        """When the update ends by itself (unless held or finished first)."""
+        return round(self.started_at + self.duration, 3)
+
     def due(self, now: float) -> bool:
-        return (
-            self.status == IN_PROGRESS
-            and not self.held
-            and now >= self.started + self.duration
-        )
+        return self.status == IN_PROGRESS and not self.held and now >= self.ends_at
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,7 +264,7 @@ class NodegroupUpdate:
             "status": self.status,
             "type": self.type,
             "params": self.params,
-            "createdAt": self.created_at,
+            "createdAt": timestamp(self.started_at),
             "errors": self.errors,
         }
 
@@ -125,6 +276,7 @@ class NodegroupUpdate:
             "nodegroup": nodegroup,
             "held": self.held,
             "started": self.started_at,
+            "duration": self.duration,
             "ended": self.ended_at,
         }
 
@@ -145,10 +297,28 @@ class NodegroupState:
         return next((u for u in self.updates if u.client_request_token == token), None)
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()
+
+
+def node_names(nodegroup: Nodegroup, count: int = 1) -> list[str]:
+    """Kubernetes node names of the node group, as EKS names its nodes (``ip-10-0-x-y.<region's DNS suffix>``)."""
+    suffix = "ec2.internal" if nodegroup.region == "us-east-1" else f"{nodegroup.region}.compute.internal"
+    digest = _digest(nodegroup.arn)
+    return [f"ip-10-0-{int(digest[4 * i:4 * i + 2], 16)}-{int(digest[4 * i + 2:4 * i + 4], 16) or 1}.{suffix}" for i in range(count)]
+
+
+def instance_ids(nodegroup: Nodegroup, seed: str, count: int = 2) -> list[str]:
+    """EC2 instance ids for the node group's instances (stable for a seed)."""
+    return [f"i-0{_digest(nodegroup.arn, seed, str(i))[:16]}" for i in range(count)]
+
+
 class LocalEKSBackend(EKSBackend):
-    # Seconds an update stays InProgress unless its node group says otherwise;
+    # Seconds (in EKS's terms) an update stays InProgress unless its node group says otherwise;
     # set on the class for the whole process, on an instance for one region.
     default_update_duration: float = DEFAULT_UPDATE_DURATION
+    # Every duration is divided by this: 60 runs a 30-minute update in 30 s. Class: the process; instance: a region.
+    time_factor: float = 1.0
     # While true, every update started (any region) is held: InProgress until finished.
     hold_all_updates: bool = False
 
@@ -156,6 +326,16 @@ class LocalEKSBackend(EKSBackend):
         super().__init__(region_name, account_id)
         self.lock = threading.RLock()
         self._states: dict[str, NodegroupState] = {}
+        # The clock that decides when updates end (Unix seconds); replace it to drive time by hand.
+        self.clock: Callable[[], float] = time.time
+
+    def now(self) -> float:
+        """The clock's time, to the millisecond (what EKS's timestamps carry)."""
+        return round(self.clock(), 3)
+
+    def real_duration(self, stated: float) -> float:
+        """Real seconds for a duration stated in EKS's terms: divided by the time factor."""
+        return stated / self.time_factor
 
     # -- helpers -----------------------------------------------------------
 
@@ -190,15 +370,20 @@ class LocalEKSBackend(EKSBackend):
     # -- lifecycle ---------------------------------------------------------
 
     def advance(self, now: float | None = None) -> None:
-        """Complete every update whose duration has elapsed."""
-        now = time.monotonic() if now is None else now
-        for cluster in self.clusters.values():
-            for nodegroup in cluster.nodegroups.values():
-                for update in self.state(nodegroup).updates:
-                    if update.due(now):
-                        self._complete(nodegroup, update, update.started_at + update.duration)
+        """End every update whose time has come, at its own end time, in the order they ended."""
+        now = self.now() if now is None else now
+        due = [
+            (update.ends_at, nodegroup, update)
+            for cluster in self.clusters.values()
+            for nodegroup in cluster.nodegroups.values()
+            for update in self.state(nodegroup).updates
+            if update.due(now)
+        ]
+        for ended_at, nodegroup, update in sorted(due, key=lambda item: item[0]):
+            self._complete(nodegroup, update, ended_at)
 
     def _complete(self, nodegroup: Nodegroup, update: NodegroupUpdate, ended_at: float) -> None:
+        """End the update at ``ended_at``: the node group is then as EKS leaves it, modified at that time."""
         update.status = update.outcome
         update.errors = update.outcome_errors
         update.ended_at = ended_at
@@ -207,8 +392,10 @@ class LocalEKSBackend(EKSBackend):
             nodegroup.release_version = update.target.release_version
             if update.target.launch_template_version is not None:
                 nodegroup.launch_template["version"] = update.target.launch_template_version
-        nodegroup.status = "ACTIVE"
-        nodegroup.modified_at = utcnow()
+        issues = update.outcome_issues if update.status == FAILED else []
+        nodegroup.status = "DEGRADED" if issues else "ACTIVE"
+        nodegroup.health = {"issues": [dict(issue) for issue in issues]}
+        nodegroup.modified_at = timestamp(ended_at)
 
     def finish_update(
         self,
@@ -217,22 +404,25 @@ class LocalEKSBackend(EKSBackend):
         status: str | None = SUCCESSFUL,
         errors: list[dict[str, Any]] | None = None,
     ) -> NodegroupUpdate:
-        """Complete an in-progress update now (held or not).
+        """Complete an in-progress update now (held or not): it ends at the clock's time.
 
         ``status`` None ends it as planned when it started (``fail_next_update``,
-        ``cancel_next_update`` or success).  An update already ended is left as it is.
+        ``cancel_next_update``, ``nodes_fail_to_join``, ``pod_disruption_budget``, or success).
+        ``errors`` are EKS's ``ErrorDetail`` objects.  An update already ended is left as it is.
         """
         if status is not None and status not in FINAL_STATUSES:
-            raise ValueError(f"status must be one of {', '.join(FINAL_STATUSES)}")
-        if errors is not None and (
-            not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors)
-        ):
-            raise ValueError("errors must be a list of objects")
+            raise ValueError(f"status must be one of {', '.join(FINAL_STATUSES)} or null, not {status!r}")
+        if errors is not None:
+            errors = update_errors("errors", errors)
+            if status == SUCCESSFUL and errors:
+                raise ValueError("errors must be empty for a Successful update")
         nodegroup, update = self.find_update(cluster_name, update_id)
         if update.status == IN_PROGRESS:
             planned = update.outcome
             status = planned if status is None else status
             update.outcome = status
+            if status != planned or errors is not None:
+                update.outcome_issues = []
             if errors is not None:
                 update.outcome_errors = errors
             elif status == SUCCESSFUL:
@@ -241,7 +431,7 @@ class LocalEKSBackend(EKSBackend):
                 update.outcome_errors = [
                     _error("Unknown", f"Update {status.lower()}.", [nodegroup.nodegroup_name])
                 ]
-            self._complete(nodegroup, update, time.time())
+            self._complete(nodegroup, update, max(self.now(), update.started_at))
         return update
 
     def updates(
@@ -299,6 +489,22 @@ class LocalEKSBackend(EKSBackend):
             setattr(behaviour, key, getattr(changed, key))
         return behaviour
 
+    def set_health(self, cluster_name: str, nodegroup_name: str, issues: Any) -> Nodegroup:
+        """Give the node group these health issues (``[{code, message, resource_ids}]``): DEGRADED, or ACTIVE if none."""
+        checked = health_issues("issues", issues)
+        nodegroup = self.describe_nodegroup(cluster_name, nodegroup_name)
+        if nodegroup.status not in ("ACTIVE", "DEGRADED"):
+            raise ResourceInUseException(
+                clusterName=cluster_name,
+                nodegroupName=nodegroup_name,
+                addonName=None,
+                message=f"Nodegroup {nodegroup_name} is in {nodegroup.status} status; its health cannot be set now",
+            )
+        nodegroup.status = "DEGRADED" if checked else "ACTIVE"
+        nodegroup.health = {"issues": checked}
+        nodegroup.modified_at = timestamp(self.now())
+        return nodegroup
+
     def _start_update(
         self,
         nodegroup: Nodegroup,
@@ -310,48 +516,66 @@ class LocalEKSBackend(EKSBackend):
     ) -> NodegroupUpdate:
         state = self.state(nodegroup)
         behaviour = state.behaviour
-        outcome, errors = SUCCESSFUL, []
+        name = nodegroup.nodegroup_name
+        update_id = str(uuid.uuid4())
+        outcome, errors, issues = SUCCESSFUL, [], []
         failure, behaviour.fail_next_update = behaviour.fail_next_update, None
         cancel, behaviour.cancel_next_update = behaviour.cancel_next_update, False
-        if failure and not (failure.get("unless_force") and force):
+        replaces_nodes = update_type == "VersionUpdate"
+        if failure is not None and not (failure.get("unless_force") and force):
             outcome = FAILED
             errors = [
                 _error(
                     failure.get("error_code", "PodEvictionFailure"),
                     failure.get(
                         "error_message",
-                        "Reached max retries while trying to evict pods from nodes "
-                        f"in node group {nodegroup.nodegroup_name}",
+                        f"Reached max retries while trying to evict pods from nodes in node group {name}",
                     ),
-                    failure.get("resource_ids")
-                    or [f"ip-192-168-{len(state.updates) % 250}-17.ec2.internal"],
+                    failure.get("resource_ids") or node_names(nodegroup),
+                )
+            ]
+        elif replaces_nodes and behaviour.nodes_fail_to_join is not None:
+            # The new nodes never join: EKS gives up the update and leaves the node group DEGRADED.
+            instances = behaviour.nodes_fail_to_join.get("instance_ids") or instance_ids(nodegroup, update_id)
+            outcome = FAILED
+            errors = [
+                _error(
+                    "NodeCreationFailure",
+                    f"Couldn't proceed with upgrade process as new nodes are not joining node group {name}",
+                    instances,
+                )
+            ]
+            issues = [_issue("NodeCreationFailure", "Instances failed to join the kubernetes cluster", instances)]
+        elif replaces_nodes and behaviour.pod_disruption_budget is not None and not force:
+            # A PodDisruptionBudget blocks draining the old nodes; force ignores it.
+            outcome = FAILED
+            errors = [
+                _error(
+                    "PodEvictionFailure",
+                    f"Reached max retries while trying to evict pods from nodes in node group {name}",
+                    behaviour.pod_disruption_budget.get("nodes") or node_names(nodegroup),
                 )
             ]
         elif cancel:
             outcome = CANCELLED
-            errors = [
-                _error(
-                    "Unknown",
-                    f"The update of node group {nodegroup.nodegroup_name} was cancelled.",
-                    [nodegroup.nodegroup_name],
-                )
-            ]
-        duration = behaviour.update_duration
+            errors = [_error("Unknown", f"The update of node group {name} was cancelled.", [name])]
+        duration = self.default_update_duration if behaviour.update_duration is None else behaviour.update_duration
         update = NodegroupUpdate(
-            id=str(uuid.uuid4()),
+            id=update_id,
             type=update_type,
             params=params,
-            started=time.monotonic(),
-            duration=self.default_update_duration if duration is None else duration,
+            started_at=self.now(),
+            duration=self.real_duration(duration),
             outcome=outcome,
             outcome_errors=errors,
+            outcome_issues=issues,
             target=target,
             client_request_token=client_request_token,
             held=behaviour.hold_updates or self.hold_all_updates,
         )
         state.updates.append(update)
         nodegroup.status = "UPDATING"
-        nodegroup.modified_at = utcnow()
+        nodegroup.modified_at = timestamp(update.started_at)
         return update
 
     def _check_can_update(self, nodegroup: Nodegroup) -> None:
@@ -402,6 +626,13 @@ class LocalEKSBackend(EKSBackend):
         version = version or cluster.version
         image_id = ""
         if launch_template:
+            # With a launch template, the disk and remote access are the template's business.
+            if kwargs.get("disk_size"):
+                raise InvalidParameterException(message="Disk size must be specified within the launch template.")
+            if kwargs.get("remote_access"):
+                raise InvalidParameterException(
+                    message="Remote access configuration cannot be specified with a launch template."
+                )
             if "id" in launch_template and "name" in launch_template:
                 raise InvalidParameterException(
                     message="Either launch template ID or launch template name can be specified, but not both."
@@ -456,6 +687,18 @@ class LocalEKSBackend(EKSBackend):
         if nodegroup.update_config is None:
             # EKS always describes a node group's update config; its default is one node at a time.
             nodegroup.update_config = {"maxUnavailable": 1}
+        nodegroup.health = {"issues": []}
+        if not kwargs.get("remote_access"):
+            # No remote access asked for: EKS describes none, and creates no security group for it.
+            nodegroup.remote_access = None
+            nodegroup.resources = {"autoScalingGroups": nodegroup.resources["autoScalingGroups"]}
+        if launch_template:
+            # EKS leaves these out for a node group deployed with a launch template (they are the template's),
+            # except the instance types given with a template that names none.
+            nodegroup.disk_size = None
+            nodegroup.instance_types = kwargs.get("instance_types") or None
+        created = timestamp(self.now())
+        nodegroup.created_at = nodegroup.modified_at = created
         return nodegroup
 
     def delete_nodegroup(self, cluster_name: str, nodegroup_name: str) -> Nodegroup:
@@ -631,9 +874,10 @@ class LocalEKSBackend(EKSBackend):
         if existing is not None:
             return existing.to_dict()
         self._check_can_update(nodegroup)
-        applied = super().update_nodegroup_config(cluster_name, nodegroup_name, **kwargs)
+        params = config_update_params(**kwargs)
+        super().update_nodegroup_config(cluster_name, nodegroup_name, **kwargs)
         update = self._start_update(
-            nodegroup, "ConfigUpdate", applied["params"], force=False, client_request_token=token
+            nodegroup, "ConfigUpdate", params, force=False, client_request_token=token
         )
         return update.to_dict()
 
@@ -674,6 +918,56 @@ class LocalEKSBackend(EKSBackend):
         start = _decode_token(next_token) if next_token else 0
         end = start + max_results
         return ids[start:end], _encode_token(end) if end < len(ids) else None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def config_update_params(
+    labels: dict[str, Any] | None = None,
+    taints: dict[str, Any] | None = None,
+    scaling_config: dict[str, Any] | None = None,
+    update_config: dict[str, Any] | None = None,
+    node_repair_config: dict[str, Any] | None = None,
+    **_: Any,
+) -> list[dict[str, str]]:
+    """An UpdateNodegroupConfig's ``params`` as EKS gives them: UpdateParamType types, string values (JSON for maps and lists)."""
+    params: list[dict[str, str]] = []
+
+    def add(kind: str, value: Any) -> None:
+        assert kind in eks_enum("UpdateParamType"), kind
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = value if isinstance(value, str) else _json(value) if isinstance(value, (dict, list)) else str(value)
+        params.append({"type": kind, "value": text})
+
+    labels, taints = labels or {}, taints or {}
+    if labels.get("addOrUpdateLabels"):
+        add("LabelsToAdd", labels["addOrUpdateLabels"])
+    if labels.get("removeLabels"):
+        add("LabelsToRemove", labels["removeLabels"])
+    if taints.get("addOrUpdateTaints"):
+        add("TaintsToAdd", taints["addOrUpdateTaints"])
+    if taints.get("removeTaints"):
+        add("TaintsToRemove", taints["removeTaints"])
+    for key, kind in (("minSize", "MinSize"), ("maxSize", "MaxSize"), ("desiredSize", "DesiredSize")):
+        if (scaling_config or {}).get(key) is not None:
+            add(kind, scaling_config[key])  # type: ignore[index]
+    for key, kind in (
+        ("maxUnavailable", "MaxUnavailable"),
+        ("maxUnavailablePercentage", "MaxUnavailablePercentage"),
+        ("updateStrategy", "UpdateStrategy"),
+    ):
+        if (update_config or {}).get(key) is not None:
+            add(kind, update_config[key])  # type: ignore[index]
+    if node_repair_config:
+        if set(node_repair_config) == {"enabled"}:
+            add("NodeRepairEnabled", node_repair_config["enabled"])
+        else:
+            add("NodeRepairConfig", node_repair_config)
+    return params
 
 
 def _encode_token(offset: int) -> str:

@@ -13,7 +13,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from .client import Control
 from .middleware import LocalEKSApp
-from .models import LocalEKSBackend
+from .models import LocalEKSBackend, check_time_factor
 from .ratelimit import RateLimitSpec, limit_of
 
 FleetSource = str | Path | Mapping[str, Any]
@@ -29,7 +29,10 @@ class QuietRequestHandler(MotoRequestHandler):
 class LocalEKS:
     """A local EKS (+ SSM, EC2, STS) endpoint on ``host:port``.
 
-    ``port=0`` picks a free port.  ``rate_limit`` (a rate in requests per second, or
+    ``port=0`` picks a free port.  ``update_duration`` is the default time an update stays
+    ``InProgress``, in EKS's terms; ``time_factor`` divides every update duration (process-wide;
+    a fleet's ``defaults.time_factor`` overrides it for its region), so ``time_factor=60`` runs
+    a 30-minute update in 30 seconds.  ``rate_limit`` (a rate in requests per second, or
     ``(rate, burst)``) limits each account and region's EKS requests from the start, as
     ``Control.set_rate_limit`` does.  Usable as a context manager::
 
@@ -45,10 +48,13 @@ class LocalEKS:
         update_duration: float | None = None,
         access_log: bool = False,
         rate_limit: RateLimitSpec = None,
+        time_factor: float | None = None,
     ) -> None:
         self.rate_limit = limit_of(rate_limit)
         if update_duration is not None:
             LocalEKSBackend.default_update_duration = update_duration
+        if time_factor is not None:
+            LocalEKSBackend.time_factor = check_time_factor(time_factor)
         self.app = LocalEKSApp()
         self.fleet = fleet
         handler = MotoRequestHandler if access_log else QuietRequestHandler

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -110,3 +111,93 @@ def test_cli_serves_and_stops(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_fail_next_update_true_or_empty_fails_with_eks_defaults(eks: Any, control: Control) -> None:
+    from localeks_support import wait_update
+
+    for value in ({}, True):
+        assert control.behaviour("prod", "general", fail_next_update=value)["fail_next_update"] == {}
+        update = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
+        failed = wait_update(eks, "general", update["id"])
+        assert failed["status"] == "Failed"
+        [error] = failed["errors"]
+        assert error["errorCode"] == "PodEvictionFailure"
+        assert error["errorMessage"] == "Reached max retries while trying to evict pods from nodes in node group general"
+    assert control.behaviour("prod", "general", fail_next_update=False)["fail_next_update"] is None
+
+
+BAD_INPUT = [
+    ("POST", "nodegroups/prod/web/behaviour", {"fail_next_update": {"colour": 1}}, "unknown field fail_next_update.colour"),
+    ("POST", "nodegroups/prod/web/behaviour", {"fail_next_update": "yes"}, "fail_next_update must be true, false, null or an object"),
+    ("POST", "nodegroups/prod/web/behaviour", {"fail_next_update": {"error_code": "Oops"}},
+     "fail_next_update.error_code must be one of EKS's ErrorCode values"),
+    ("POST", "nodegroups/prod/web/behaviour", {"fail_next_update": {"resource_ids": "ip-1"}}, "fail_next_update.resource_ids must be a list"),
+    ("POST", "nodegroups/prod/web/behaviour", {"fail_next_update": {"unless_force": 1}}, "fail_next_update.unless_force must be true or false"),
+    ("POST", "nodegroups/prod/web/behaviour", {"fail_next_update": {"error_message": ""}}, "fail_next_update.error_message must be a non-empty"),
+    ("POST", "nodegroups/prod/web/behaviour", {"cancel_next_update": "true"}, "cancel_next_update must be true or false"),
+    ("POST", "nodegroups/prod/web/behaviour", {"update_duration": True}, "update_duration must be a number"),
+    ("POST", "nodegroups/prod/web/behaviour", {"colour": "blue"}, "unknown field(s): colour"),
+    ("POST", "nodegroups/prod/web/behaviour", {"pod_disruption_budget": {"nodes": []}}, None),
+    ("POST", "nodegroups/prod/web/behaviour", {"nodes_fail_to_join": {"instance_ids": [1]}}, "nodes_fail_to_join.instance_ids must be a list"),
+    ("POST", "nodegroups/prod/web/behaviour?colour=1", {}, "unknown query parameter(s): colour"),
+    ("POST", "nodegroups/prod/web/behaviour", [1], "the request body must be a JSON object"),
+    ("POST", "nodegroups/prod/web/health", {}, "issues is required"),
+    ("POST", "nodegroups/prod/web/health", {"issues": [{"code": "Sad"}]}, "issues[0].code must be one of EKS's NodegroupIssueCode"),
+    ("POST", "nodegroups/prod/web/health", {"issues": [{"code": "Unknown", "why": 1}]}, "unknown field issues[0].why"),
+    ("POST", "hold", {"hold_updates": "yes"}, "hold_updates must be true or false"),
+    ("POST", "hold", {"hold": True}, "unknown field(s): hold"),
+    ("GET", "updates?colour=1", None, "unknown query parameter(s): colour"),
+    ("GET", "updates?status=Done", None, "status must be one of"),
+    ("POST", "updates/prod/UPDATE/finish", {"status": "Exploded"}, "status must be one of Successful, Failed, Cancelled"),
+    ("POST", "updates/prod/UPDATE/finish", {"reason": "x"}, "unknown field(s): reason"),
+    ("POST", "updates/prod/UPDATE/finish", {"status": "Failed", "errors": {"errorCode": "Unknown"}}, "errors must be a list"),
+    ("POST", "updates/prod/UPDATE/finish", {"status": "Failed", "errors": [{"errorCode": "Boom"}]},
+     "errors[0].errorCode must be one of EKS's ErrorCode values"),
+    ("POST", "updates/prod/UPDATE/finish", {"status": "Failed", "errors": [{"errorMessage": "x"}]}, "errors[0].errorCode is required"),
+    ("POST", "updates/prod/UPDATE/finish", {"status": "Failed", "errors": [{"errorCode": "Unknown", "code": 1}]}, "unknown field errors[0].code"),
+    ("POST", "updates/prod/UPDATE/finish", {"status": "Successful", "errors": [{"errorCode": "Unknown"}]}, "errors must be empty"),
+    ("POST", "fleet", "- a list", "the body must be a fleet document"),
+    ("POST", "fleet", {"clusters": [{"name": 3}]}, "clusters[0].name is required: a non-empty string"),
+    ("POST", "fleet", {"defaults": {"update_duration": "x"}}, "defaults.update_duration must be a number of seconds"),
+    ("POST", "fleet", {"clusters": "prod"}, "clusters must be a list"),
+    ("POST", "fleet", {"launch_templates": [{"name": "t", "versions": 2, "default_version": 3}]}, "launch_templates[0].default_version"),
+    ("POST", "fleet", {"colour": 1}, "unknown fleet keys in the fleet document: colour"),
+    ("POST", "faults", {"kind": "throttle", "count": "x"}, "count must be an integer"),
+    ("POST", "faults", {"kind": "explode"}, "kind"),
+    ("PUT", "rate_limit", {"rate": "1"}, "rate must be a positive number"),
+    ("PUT", "rate_limit", {"rate": 1, "colour": 1}, "unknown field(s): colour"),
+    ("POST", "reset", {"everything": True}, "unknown field(s): everything"),
+    ("DELETE", "faults", {"id": 1}, "unknown field(s): id"),
+    ("GET", "requests?colour=1", None, "unknown query parameter(s): colour"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "message"), BAD_INPUT, ids=[f"{m} {p} {b}" for m, p, b, _ in BAD_INPUT])
+def test_every_endpoint_refuses_bad_input_naming_the_key(
+    eks: Any, control: Control, method: str, path: str, body: Any, message: str | None
+) -> None:
+    if "UPDATE" in path:
+        control.behaviour("prod", "general", hold_updates=True)
+        update = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
+        path = path.replace("UPDATE", update["id"])
+    payload = body if isinstance(body, str) or body is None else json.dumps(body)
+    path, _, query = path.partition("?")
+    if message is None:  # accepted: an empty list of nodes means the default node names
+        control._call(method, path, payload)
+        return
+    with pytest.raises(ControlError) as refused:
+        control._call(method, path, payload, dict([query.split("=")]) if query else None)
+    assert refused.value.status == 400
+    assert message in str(refused.value)
+    if "UPDATE" not in path and "finish" in path:
+        assert control.update_in_progress("prod", "general") is not None  # nothing applied
+
+
+def test_a_refused_behaviour_changes_nothing(control: Control) -> None:
+    with pytest.raises(ControlError):
+        control.behaviour("prod", "web", hold_updates=True, fail_next_update={"error_code": "Nope"})
+    assert control.behaviour("prod", "web") == {
+        "update_duration": None, "fail_next_update": None, "cancel_next_update": False, "hold_updates": False,
+        "pod_disruption_budget": None, "nodes_fail_to_join": None,
+    }

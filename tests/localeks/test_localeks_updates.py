@@ -256,7 +256,7 @@ def backend() -> LocalEKSBackend:
 def after_any_time(eks: Any, name: str, update_id: str) -> dict[str, Any]:
     """The update as described once the endpoint's clock has passed any duration: nothing waits on a timer."""
     with backend().lock:
-        backend().advance(now=time.monotonic() + 10**9)
+        backend().advance(now=backend().now() + 10**9)
     return eks.describe_update(name="prod", nodegroupName=name, updateId=update_id)["update"]
 
 
@@ -321,7 +321,7 @@ def test_hold_every_update(eks: Any, control: Control, fleet: dict[str, Any]) ->
     first = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
     second = eks.update_nodegroup_version(clusterName="prod", nodegroupName="plain")["update"]
     with backend().lock:
-        backend().advance(now=time.monotonic() + 10**9)
+        backend().advance(now=backend().now() + 10**9)
     in_progress = control.updates(status="InProgress")
     assert {(u["nodegroup"], u["id"], u["held"]) for u in in_progress} == {
         ("general", first["id"], True),
@@ -382,3 +382,61 @@ def test_updates_and_behaviour_refuse_bad_input(control: Control) -> None:
     assert control.behaviour("prod", "general")["hold_updates"] is False  # nothing of a refused change applies
     with pytest.raises(ControlError, match="hold_updates must be true or false"):
         control.hold_updates("always")  # type: ignore[arg-type]
+
+
+def test_launch_template_node_groups_leave_out_what_the_template_holds(eks: Any) -> None:
+    for name in ("web", "custom"):
+        described = nodegroup(eks, name)
+        assert not {"diskSize", "remoteAccess", "instanceTypes"} & set(described), name
+        assert set(described["resources"]) == {"autoScalingGroups"}
+    general = nodegroup(eks, "general")
+    assert (general["diskSize"], general["instanceTypes"]) == (20, ["m5.large"])
+    assert "remoteAccess" not in general  # none was asked for
+    created = eks.create_nodegroup(
+        clusterName="prod", nodegroupName="fresh", nodeRole="arn:aws:iam::123456789012:role/eks-nodes",
+        subnets=["subnet-0a1b2c3d4e5f60001"], launchTemplate={"name": "web-nodes"},
+    )["nodegroup"]
+    assert not {"diskSize", "remoteAccess", "instanceTypes"} & set(created)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"diskSize": 50}, "Disk size must be specified within the launch template."),
+        ({"remoteAccess": {"ec2SshKey": "ops"}}, "Remote access configuration cannot be specified with a launch template."),
+    ],
+)
+def test_launch_template_node_groups_refuse_disk_and_remote_access(eks: Any, extra: dict[str, Any], message: str) -> None:
+    with pytest.raises(eks.exceptions.InvalidParameterException, match=message):
+        eks.create_nodegroup(
+            clusterName="prod", nodegroupName="fresh", nodeRole="arn:aws:iam::123456789012:role/eks-nodes",
+            subnets=["subnet-0a1b2c3d4e5f60001"], launchTemplate={"name": "web-nodes"}, **extra,
+        )
+
+
+def test_config_update_params_are_eks_update_param_types(eks: Any) -> None:
+    import json
+
+    from localeks.models import eks_enum
+
+    update = eks.update_nodegroup_config(
+        clusterName="prod",
+        nodegroupName="general",
+        labels={"addOrUpdateLabels": {"team": "web", "tier": "front"}, "removeLabels": ["old"]},
+        taints={"addOrUpdateTaints": [{"key": "gpu", "value": "yes", "effect": "NO_SCHEDULE"}], "removeTaints": [{"key": "spot", "effect": "NO_EXECUTE"}]},
+        scalingConfig={"minSize": 1, "maxSize": 6, "desiredSize": 4},
+        updateConfig={"maxUnavailablePercentage": 25},
+    )["update"]
+    assert all(p["type"] in eks_enum("UpdateParamType") and isinstance(p["value"], str) for p in update["params"])
+    values = params(update)
+    assert json.loads(values["LabelsToAdd"]) == {"team": "web", "tier": "front"}
+    assert json.loads(values["LabelsToRemove"]) == ["old"]
+    assert json.loads(values["TaintsToAdd"]) == [{"key": "gpu", "value": "yes", "effect": "NO_SCHEDULE"}]
+    assert json.loads(values["TaintsToRemove"]) == [{"key": "spot", "effect": "NO_EXECUTE"}]
+    assert (values["MinSize"], values["MaxSize"], values["DesiredSize"]) == ("1", "6", "4")
+    assert values["MaxUnavailablePercentage"] == "25"
+    described = eks.describe_update(name="prod", nodegroupName="general", updateId=update["id"])["update"]
+    assert described["params"] == update["params"]
+
+    only = eks.update_nodegroup_config(clusterName="prod", nodegroupName="plain", updateConfig={"maxUnavailable": 2})["update"]
+    assert only["params"] == [{"type": "MaxUnavailable", "value": "2"}]
