@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The demo: start the local EKS endpoint with localeks/fleets/demo.yml, run demo/upgrade-fleet.yml against it, stop it.
 
 The demo fleet states its update durations as on AWS (about ten minutes) with a time factor

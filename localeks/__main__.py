@@ -16,7 +16,7 @@ from .server import LocalEKS
 
 def rate_limit_arg(text: str) -> tuple[float, float]:
     """``RATE`` or ``RATE/BURST`` as ``(rate, burst)``, the burst defaulting to ``max(1, rate)``."""
-    rate, _, burst = text.partition("/")
+    rate, _slash, burst = text.partition("/")
     try:
         return check_limit(float(rate), float(burst) if burst else None)
     except ValueError as error:

@@ -99,8 +99,7 @@ CASES: dict[str, list[Case]] = {
     "CreateFargateProfile": [
         Case("ok", "ok", {"clusterName": "prod", "fargateProfileName": "fp", "podExecutionRoleArn": ROLE,
                           "subnets": SUBNETS, "selectors": [{"namespace": "default"}]}),
-        Case("unknown-cluster", "unknown-cluster", {"clusterName": "nope", "fargateProfileName": "fp",
-                                                     "podExecutionRoleArn": ROLE}, RNF),
+        Case("unknown-cluster", "unknown-cluster", {"clusterName": "nope", "fargateProfileName": "fp", "podExecutionRoleArn": ROLE}, RNF),
         Case("selectors-string", "malformed", {"clusterName": "prod", "fargateProfileName": "fp",
                                                "podExecutionRoleArn": ROLE}, IPE, patch={"selectors": "default"}),
     ],
@@ -230,8 +229,7 @@ CASES: dict[str, list[Case]] = {
     ],
     "UpdateNodegroupVersion": [
         Case("ok", "ok", {"clusterName": "prod", "nodegroupName": "general"}),
-        Case("ok-launch-template", "ok", {"clusterName": "prod", "nodegroupName": "web", "launchTemplate": {"name": "web-nodes",
-                                                                                                             "version": "3"}}),
+        Case("ok-launch-template", "ok", {"clusterName": "prod", "nodegroupName": "web", "launchTemplate": {"name": "web-nodes", "version": "3"}}),
         Case("unknown-cluster", "unknown-cluster", {"clusterName": "nope", "nodegroupName": "general"}, RNF),
         Case("unknown-nodegroup", "unknown-nodegroup", {"clusterName": "prod", "nodegroupName": "nope"}, RNF),
         Case("version-banana", "malformed", {"clusterName": "prod", "nodegroupName": "web", "version": "banana"}, IPE),

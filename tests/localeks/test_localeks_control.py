@@ -173,7 +173,7 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "message"), BAD_INPUT, ids=[f"{m} {p} {b}" for m, p, b, _ in BAD_INPUT])
+@pytest.mark.parametrize(("method", "path", "body", "message"), BAD_INPUT, ids=[f"{m} {p} {b}" for m, p, b, _message in BAD_INPUT])
 def test_every_endpoint_refuses_bad_input_naming_the_key(
     eks: Any, control: Control, method: str, path: str, body: Any, message: str | None
 ) -> None:
@@ -182,7 +182,7 @@ def test_every_endpoint_refuses_bad_input_naming_the_key(
         update = eks.update_nodegroup_version(clusterName="prod", nodegroupName="general")["update"]
         path = path.replace("UPDATE", update["id"])
     payload = body if isinstance(body, str) or body is None else json.dumps(body)
-    path, _, query = path.partition("?")
+    path, _mark, query = path.partition("?")
     if message is None:  # accepted: an empty list of nodes means the default node names
         control._call(method, path, payload)
         return

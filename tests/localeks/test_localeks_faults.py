@@ -63,7 +63,7 @@ def test_server_error(client: Callable[..., Any], control: Control, status: int,
 def test_ec2_server_error(client: Callable[..., Any], control: Control) -> None:
     control.add_fault(service="ec2", kind="server_error")
     ec2 = client("ec2", **NO_RETRY)
-    assert error_of(lambda: ec2.describe_launch_templates()) == ("InternalError", 500)
+    assert error_of(ec2.describe_launch_templates) == ("InternalError", 500)
 
 
 def test_botocore_retries_through_throttle_burst(
@@ -118,7 +118,7 @@ def test_rate_is_deterministic_with_seed(client: Callable[..., Any], control: Co
         control.clear_requests()
         control.add_fault(service="ssm", kind="throttle", rate=0.5, seed=7)
         ssm = client("ssm", **NO_RETRY)
-        for _ in range(12):
+        for _attempt in range(12):
             try:
                 ssm.describe_parameters()
             except ClientError:
@@ -331,7 +331,7 @@ def test_hang_times_the_client_out_and_processes_nothing(
 def test_a_hung_request_does_not_block_others(client: Callable[..., Any], control: Control) -> None:
     rule = control.add_fault(kind="hang", service="eks", operation="DescribeNodegroup")
     hung = client("eks", read_timeout=30, **NO_RETRY)
-    threads = [in_thread(lambda: hung.describe_nodegroup(clusterName="prod", nodegroupName="web")) for _ in range(3)]
+    threads = [in_thread(lambda: hung.describe_nodegroup(clusterName="prod", nodegroupName="web")) for _thread in range(3)]
     wait_until(lambda: hanging(control, rule["id"]) == 3)
     eks = client("eks", read_timeout=5, **NO_RETRY)
     assert eks.describe_cluster(name="prod")["cluster"]["name"] == "prod"
@@ -365,7 +365,7 @@ def test_a_hang_ends_at_once_when_its_rule_goes(
 def test_a_hang_ends_after_its_seconds(client: Callable[..., Any], control: Control) -> None:
     control.add_fault(kind="hang", service="ssm", seconds=0.5)
     ssm = client("ssm", read_timeout=30, **NO_RETRY)
-    thread, outcome = in_thread(lambda: ssm.describe_parameters())
+    thread, outcome = in_thread(ssm.describe_parameters)
     thread.join(20)
     assert isinstance(outcome["error"], ConnectionClosedError)
     assert 0.5 <= outcome["elapsed"] < 10
@@ -382,7 +382,7 @@ def test_stop_does_not_wait_for_hung_requests() -> None:
             aws_access_key_id="testing", aws_secret_access_key="testing",
             config=Config(read_timeout=60, retries={"total_max_attempts": 1}),
         )
-        thread, outcome = in_thread(lambda: sts.get_caller_identity())
+        thread, outcome = in_thread(sts.get_caller_identity)
         wait_until(lambda: hanging(control, rule["id"]) == 1)
     finally:
         started = time.monotonic()

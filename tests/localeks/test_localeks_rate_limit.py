@@ -62,7 +62,7 @@ def outcome(call: Callable[[], Any]) -> tuple[str, int]:
 
 
 def list_clusters(eks: Any, times: int) -> list[tuple[str, int]]:
-    return [outcome(eks.list_clusters) for _ in range(times)]
+    return [outcome(eks.list_clusters) for _i in range(times)]
 
 
 OK = ("ok", 200)
@@ -143,7 +143,7 @@ def test_other_services_and_control_calls_do_not_count(
 ) -> None:
     control.set_rate_limit(SLOW, burst=1)
     ssm, ec2, sts = client("ssm"), client("ec2"), client("sts")
-    for _ in range(3):
+    for _i in range(3):
         ssm.get_parameter(Name="/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_version")
         ec2.describe_launch_templates()
         sts.get_caller_identity()
@@ -158,7 +158,7 @@ def test_fault_answered_requests_take_a_token(endpoint: LocalEKS, control: Contr
     control.set_rate_limit(SLOW, burst=2)
     rule = control.add_fault(kind="server_error", service="eks", operation="DescribeCluster", count=1)
     eks = eks_client(endpoint)
-    describe = [outcome(lambda: eks.describe_cluster(name="prod")) for _ in range(3)]
+    describe = [outcome(lambda: eks.describe_cluster(name="prod")) for _i in range(3)]
     assert describe == [("ServerException", 500), OK, THROTTLED]
     [seen] = [f for f in control.faults() if f["id"] == rule["id"]]
     assert (seen["seen"], seen["fired"]) == (2, 1)  # the throttled request never reached the rules
@@ -295,7 +295,7 @@ def test_account_of_a_request(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bucket_starts_full_and_refills_at_its_rate() -> None:
     clock = FakeClock()
     bucket = TokenBucket(rate=2.0, burst=3.0, clock=clock)
-    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    assert [bucket.take() for _i in range(4)] == [True, True, True, False]
     clock.advance(0.25)  # half a token
     assert not bucket.take()
     assert bucket.tokens == pytest.approx(0.5)
@@ -304,7 +304,7 @@ def test_bucket_starts_full_and_refills_at_its_rate() -> None:
     assert not bucket.take()
     clock.advance(3600)  # refills up to the burst, no more
     assert bucket.tokens == 3.0
-    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    assert [bucket.take() for _i in range(4)] == [True, True, True, False]
 
 
 def test_bucket_ignores_a_clock_going_back() -> None:
@@ -326,7 +326,7 @@ def test_limiter_keys_counts_and_lifecycle() -> None:
 
     limiter.set(1.0, 2)
     assert limiter.limits("eks") and not limiter.limits("ssm")
-    admitted = [limiter.admit(account, region) for account in ("a", "b") for region in ("r1", "r2") for _ in range(3)]
+    admitted = [limiter.admit(account, region) for account in ("a", "b") for region in ("r1", "r2") for _i in range(3)]
     assert admitted == [True, True, False] * 4
     clock.advance(1.0)
     assert limiter.admit("a", "r1") and not limiter.admit("a", "r1")
@@ -348,10 +348,10 @@ def test_limiter_is_exact_across_threads() -> None:
 
     def hammer() -> None:
         start.wait()
-        for _ in range(100):
+        for _i in range(100):
             limiter.admit("123456789012", REGION)
 
-    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    threads = [threading.Thread(target=hammer) for _i in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -213,7 +213,7 @@ def test_client_request_token_is_idempotent(eks: Any, control: Control) -> None:
 
 def test_list_updates_filter_order_and_pagination(eks: Any, control: Control) -> None:
     ids = []
-    for _ in range(5):
+    for _i in range(5):
         update = eks.update_nodegroup_version(clusterName="prod", nodegroupName="plain")["update"]
         ids.append(update["id"])
         control.finish_update("prod", update["id"])
