@@ -231,109 +231,511 @@ msg:
   description: What was done, or why nothing was.
   returned: always
   type: str
-  sample: "Updated node group general in cluster prod: Kubernetes 1.30 -> 1.31, release 1.30.8-20250101 -> 1.31.4-20250203"
+  sample: "Updated node group general in cluster prod: Kubernetes 1.30 -> 1.31, release 1.30.8-20250101 -> 1.31.4-20250203."
 nodegroup_update:
   description:
-    - The update this run started or attached to, as C(DescribeUpdate) last reported it (or the other update in
-      the way, when the run failed waiting for it). Null when nothing was started or followed.
+    - The update this run started or attached to, as C(UpdateNodegroupVersion) or C(DescribeUpdate) last reported it
+      (C(DescribeUpdate) snake_cased). When the run failed because of another update in the way (waiting for it, or
+      O(wait=false)), that other update.
+    - Null when nothing was started or followed (a no-op, check mode, a refusal, a node group not found).
     - Named C(update) before version 2.0.0, a name that clashed with the dictionary's own C(update) method in
       templates.
   version_added: 2.0.0
-  returned: always
+  returned: unless the task fails before any AWS call (an option value refused, no region)
   type: dict
   contains:
     id:
       description: The update's id.
+      returned: always
       type: str
       sample: "c0ffee00-1234-5678-9abc-def012345678"
     status:
       description: C(InProgress), C(Successful), C(Failed) or C(Cancelled).
+      returned: always
       type: str
       sample: Successful
     type:
-      description: The update type; C(VersionUpdate) for updates this module starts.
+      description: The update type; C(VersionUpdate) for the updates this module starts.
+      returned: always
       type: str
       sample: VersionUpdate
     params:
-      description: The update's parameters.
+      description: The update's parameters, each a C(type) and its C(value).
+      returned: always
       type: list
       elements: dict
+      sample: [{"type": "Version", "value": "1.31"}, {"type": "ReleaseVersion", "value": "1.31.7-20250403"}]
       contains:
         type:
-          description: C(Version), C(ReleaseVersion), C(LaunchTemplateName), C(LaunchTemplateVersion), ...
+          description: >-
+            The parameter: C(Version), C(ReleaseVersion), C(LaunchTemplateName), C(LaunchTemplateId) or
+            C(LaunchTemplateVersion) for a version update.
+          returned: always
           type: str
+          sample: ReleaseVersion
         value:
-          description: The parameter's value.
+          description: Its value.
+          returned: always
           type: str
+          sample: "1.31.7-20250403"
     created_at:
-      description: When the update was created.
+      description: When the update was created (ISO 8601).
+      returned: always
       type: str
+      sample: "2025-04-03T10:15:30.123000+00:00"
     errors:
-      description: The errors of a C(Failed) or C(Cancelled) update.
+      description: The errors of a C(Failed) or C(Cancelled) update; empty for the others.
+      returned: always
       type: list
       elements: dict
       contains:
         error_code:
           description: EKS's error code, such as C(PodEvictionFailure) or C(NodeCreationFailure).
+          returned: always
           type: str
+          sample: PodEvictionFailure
         error_message:
-          description: EKS's message.
+          description: EKS's description of the error.
+          returned: always
           type: str
+          sample: Reached max retries while trying to evict pods from nodes in node group general
         resource_ids:
-          description: The resources concerned.
+          description: The resources concerned, such as nodes.
+          returned: when EKS names them
           type: list
           elements: str
+          sample: ["ip-192-168-1-10.ec2.internal"]
+    cancellation:
+      description: The latest attempt to cancel the update.
+      returned: when a cancellation of the update was attempted
+      type: dict
+      contains:
+        status:
+          description: C(InProgress), C(Failed) or C(Successful).
+          returned: always
+          type: str
+          sample: Successful
+        reason:
+          description: More about the cancellation, or why it failed.
+          returned: when EKS gives one
+          type: str
 nodegroup:
   description:
-    - The node group as described at the end of the run (C(DescribeNodegroup), snake_cased; labels and tags are
-      left as they are).
-  returned: when the node group exists
+    - The node group as C(DescribeNodegroup) last described it in the run (after the update, when the run followed one to
+      its end), snake_cased; the keys of RV(nodegroup.labels) and RV(nodegroup.tags) are left as they are.
+    - Null when the node group was not found, or the run ended before describing it.
+  returned: unless the task fails before any AWS call (an option value refused, no region)
   type: dict
   contains:
     nodegroup_name:
       description: The node group's name.
+      returned: always
       type: str
+      sample: general
+    nodegroup_arn:
+      description: The node group's ARN.
+      returned: always
+      type: str
+      sample: "arn:aws:eks:eu-west-1:123456789012:nodegroup/prod/general/6649d062-80ac-459f-a3cd-0cfc20c00db8"
     cluster_name:
       description: The cluster's name.
+      returned: always
       type: str
+      sample: prod
     version:
-      description: Kubernetes version.
+      description: The node group's Kubernetes version.
+      returned: always
       type: str
       sample: "1.31"
     release_version:
-      description: AMI release version (the AMI id for custom AMIs).
+      description:
+        - The AMI release version of the EKS optimized AMI the nodes run.
+        - For a node group whose launch template names a custom AMI, the AMI id.
+      returned: always
       type: str
       sample: "1.31.4-20250203"
-    ami_type:
-      description: AMI type.
+    created_at:
+      description: When the node group was created (ISO 8601).
+      returned: always
       type: str
-      sample: AL2023_x86_64_STANDARD
+      sample: "2024-10-24T08:00:00.000000+00:00"
+    modified_at:
+      description: When the node group was last modified (ISO 8601).
+      returned: always
+      type: str
+      sample: "2025-04-03T10:25:42.500000+00:00"
     status:
-      description: Node group status.
+      description: C(CREATING), C(ACTIVE), C(UPDATING), C(DELETING), C(CREATE_FAILED), C(DELETE_FAILED) or C(DEGRADED).
+      returned: always
       type: str
       sample: ACTIVE
-    launch_template:
-      description: The node group's launch template C(name), C(id) and C(version).
+    capacity_type:
+      description: C(ON_DEMAND), C(SPOT) or C(CAPACITY_BLOCK).
+      returned: always
+      type: str
+      sample: ON_DEMAND
+    scaling_config:
+      description: The sizes of the node group's Auto Scaling group.
+      returned: always
       type: dict
+      contains:
+        min_size:
+          description: The fewest nodes the node group scales in to.
+          returned: always
+          type: int
+          sample: 1
+        max_size:
+          description: The most nodes the node group scales out to.
+          returned: always
+          type: int
+          sample: 6
+        desired_size:
+          description: The number of nodes the node group keeps.
+          returned: always
+          type: int
+          sample: 3
+    instance_types:
+      description: The instance types of the nodes.
+      returned: when the node group itself names them (not when its launch template does)
+      type: list
+      elements: str
+      sample: ["m5.large"]
+    subnets:
+      description: The subnets of the node group's Auto Scaling group.
+      returned: always
+      type: list
+      elements: str
+      sample: ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    remote_access:
+      description: The remote access (SSH, or RDP for Windows) configuration of the nodes.
+      returned: when the node group has remote access and no launch template
+      type: dict
+      contains:
+        ec2_ssh_key:
+          description: The EC2 key pair that gives access to the nodes.
+          returned: when set
+          type: str
+          sample: eks-nodes
+        source_security_groups:
+          description: The security groups allowed to reach the nodes; when none are given, the port is open to the internet.
+          returned: when set
+          type: list
+          elements: str
+          sample: ["sg-0123456789abcdef0"]
+    ami_type:
+      description: The AMI type; C(CUSTOM) when the launch template names its own AMI.
+      returned: always
+      type: str
+      sample: AL2023_x86_64_STANDARD
+    node_role:
+      description: The ARN of the IAM role of the nodes.
+      returned: always
+      type: str
+      sample: "arn:aws:iam::123456789012:role/eks-nodes"
+    labels:
+      description: The Kubernetes labels EKS applies to the nodes, keys as they are given.
+      returned: always
+      type: dict
+      sample: {"workload": "general"}
+    taints:
+      description: The Kubernetes taints EKS applies to the nodes.
+      returned: when the node group has taints
+      type: list
+      elements: dict
+      contains:
+        key:
+          description: The taint's key.
+          returned: always
+          type: str
+          sample: dedicated
+        value:
+          description: The taint's value.
+          returned: when the taint has one
+          type: str
+          sample: gpu
+        effect:
+          description: C(NO_SCHEDULE), C(NO_EXECUTE) or C(PREFER_NO_SCHEDULE).
+          returned: always
+          type: str
+          sample: NO_SCHEDULE
+    resources:
+      description: The resources of the node group.
+      returned: once the node group's resources exist
+      type: dict
+      contains:
+        auto_scaling_groups:
+          description: The node group's Auto Scaling groups, each with its C(name).
+          returned: always
+          type: list
+          elements: dict
+          contains:
+            name:
+              description: The Auto Scaling group's name.
+              returned: always
+              type: str
+              sample: eks-general-6649d062-80ac-459f-a3cd-0cfc20c00db8
+        remote_access_security_group:
+          description: The security group that controls remote access to the nodes.
+          returned: when the node group has remote access
+          type: str
+          sample: sg-0123456789abcdef0
+    disk_size:
+      description: The root volume size of the nodes, in GiB.
+      returned: when the node group has no launch template
+      type: int
+      sample: 20
+    health:
+      description: The node group's health.
+      returned: always
+      type: dict
+      contains:
+        issues:
+          description: The node group's health issues; empty when it has none.
+          returned: always
+          type: list
+          elements: dict
+          contains:
+            code:
+              description: The issue's code, such as C(AsgInstanceLaunchFailures) or C(NodeCreationFailure).
+              returned: always
+              type: str
+              sample: AsgInstanceLaunchFailures
+            message:
+              description: EKS's description of the issue.
+              returned: always
+              type: str
+              sample: "Instance launch failed: insufficient capacity."
+            resource_ids:
+              description: The resources afflicted by the issue.
+              returned: when EKS names them
+              type: list
+              elements: str
+              sample: ["eks-general-6649d062-80ac-459f-a3cd-0cfc20c00db8"]
+    update_config:
+      description: How a version update replaces the nodes.
+      returned: when the node group has an update configuration (EKS gives one by default)
+      type: dict
+      contains:
+        max_unavailable:
+          description: The most nodes unavailable at once during an update.
+          returned: when the limit is a number of nodes
+          type: int
+          sample: 1
+        max_unavailable_percentage:
+          description: The largest share of the nodes, in percent, unavailable at once during an update.
+          returned: when the limit is a percentage
+          type: int
+          sample: 33
+        update_strategy:
+          description: C(DEFAULT) (new nodes first) or C(MINIMAL) (old nodes terminated first).
+          returned: when set
+          type: str
+          sample: DEFAULT
+    node_repair_config:
+      description: The node auto repair configuration.
+      returned: when node auto repair is configured
+      type: dict
+      contains:
+        enabled:
+          description: Whether node auto repair is on.
+          returned: always
+          type: bool
+          sample: true
+        max_unhealthy_node_threshold_count:
+          description: The number of unhealthy nodes above which repairs stop.
+          returned: when set
+          type: int
+        max_unhealthy_node_threshold_percentage:
+          description: The share of unhealthy nodes, in percent, above which repairs stop.
+          returned: when set
+          type: int
+        max_parallel_nodes_repaired_count:
+          description: The most nodes repaired at once.
+          returned: when set
+          type: int
+        max_parallel_nodes_repaired_percentage:
+          description: The largest share of the unhealthy nodes, in percent, repaired at once.
+          returned: when set
+          type: int
+        node_repair_config_overrides:
+          description: Repair actions and delays for specific conditions.
+          returned: when set
+          type: list
+          elements: dict
+          contains:
+            node_monitoring_condition:
+              description: The unhealthy condition, as the node monitoring agent reports it.
+              returned: always
+              type: str
+            node_unhealthy_reason:
+              description: The reason, as the node monitoring agent reports it.
+              returned: always
+              type: str
+            min_repair_wait_time_mins:
+              description: Minutes to wait before a node in this condition is repaired.
+              returned: always
+              type: int
+            repair_action:
+              description: C(Replace), C(Reboot) or C(NoAction).
+              returned: always
+              type: str
+    launch_template:
+      description: The node group's launch template.
+      returned: when the node group has a launch template
+      type: dict
+      contains:
+        name:
+          description: The launch template's name.
+          returned: always
+          type: str
+          sample: web-nodes
+        id:
+          description: The launch template's id.
+          returned: always
+          type: str
+          sample: lt-0123456789abcdef0
+        version:
+          description: The version of the launch template the node group runs.
+          returned: always
+          type: str
+          sample: "3"
+    tags:
+      description: The node group's tags, keys as they are given.
+      returned: always
+      type: dict
+      sample: {"team": "platform"}
+    warm_pool_config:
+      description: The warm pool of the node group's Auto Scaling group.
+      returned: when the node group has a warm pool configuration
+      type: dict
+      contains:
+        enabled:
+          description: Whether the warm pool is on.
+          returned: when set
+          type: bool
+        min_size:
+          description: The fewest instances kept in the warm pool.
+          returned: when set
+          type: int
+        max_group_prepared_capacity:
+          description: The most instances in the warm pool and the Auto Scaling group together.
+          returned: when set
+          type: int
+        pool_state:
+          description: The state of the warm pool's instances, C(STOPPED), C(RUNNING) or C(HIBERNATED).
+          returned: when set
+          type: str
+        reuse_on_scale_in:
+          description: Whether instances go back to the warm pool on scale-in instead of being terminated.
+          returned: when set
+          type: bool
 request:
   description:
     - The C(UpdateNodegroupVersion) parameters this run sent, or in check mode would send, snake_cased, with the
-      C(client_request_token). Null when nothing was or would be sent.
-  returned: always
+      client request token.
+    - Null when nothing was or would be sent (a no-op, a refusal, attaching to an update in progress, a node group not
+      found).
+  returned: unless the task fails before any AWS call (an option value refused, no region)
   type: dict
-  sample: {"cluster_name": "prod", "nodegroup_name": "general", "version": "1.31",
+  sample: {"cluster_name": "prod", "nodegroup_name": "general", "version": "1.31", "release_version": "1.31.7-20250403",
            "client_request_token": "0f1e2d3c-4b5a-5968-8776-655443322110"}
+  contains:
+    cluster_name:
+      description: The cluster's name.
+      returned: always
+      type: str
+      sample: prod
+    nodegroup_name:
+      description: The node group's name.
+      returned: always
+      type: str
+      sample: general
+    version:
+      description: The target Kubernetes version, sent even when it does not change so that EKS keeps the node group on it.
+      returned: unless the node group runs a custom AMI (EKS refuses a version for those)
+      type: str
+      sample: "1.31"
+    release_version:
+      description: The target AMI release version.
+      returned: >-
+        when the target release is known: not for a custom AMI, nor for a new Kubernetes minor whose latest release SSM
+        does not give (EKS then picks that minor's latest release)
+      type: str
+      sample: "1.31.7-20250403"
+    launch_template:
+      description: The node group's launch template and its target version.
+      returned: when the launch template version changes
+      type: dict
+      contains:
+        id:
+          description: The launch template's id.
+          returned: unless the task named the template by O(launch_template.name)
+          type: str
+          sample: lt-0123456789abcdef0
+        name:
+          description: The launch template's name.
+          returned: when the task named the template by O(launch_template.name)
+          type: str
+          sample: web-nodes
+        version:
+          description: The target version number.
+          returned: always
+          type: str
+          sample: "3"
+    force:
+      description: Always V(true) when present; nodes are replaced even when pod disruption budgets prevent draining.
+      returned: when O(force=true)
+      type: bool
+      sample: true
+    client_request_token:
+      description: The idempotency token, O(client_request_token) or the one derived from the request and the node group.
+      returned: unless the run, in check mode, would first wait for another update in progress
+      type: str
+      sample: "0f1e2d3c-4b5a-5968-8776-655443322110"
 diff:
-  description: Version, release version and launch template version before and after (predicted in check mode).
-  returned: in diff mode
+  description: The node group's version, release version and launch template version before and after the run.
+  returned: in diff mode, once the node group was described and the run planned (not after a refusal)
   type: dict
   contains:
     before:
       description: Before the run.
+      returned: always
       type: dict
+      sample: {"version": "1.30", "release_version": "1.30.4-20241024", "launch_template_version": null}
+      contains:
+        version:
+          description: The Kubernetes version.
+          returned: always
+          type: str
+        release_version:
+          description: The AMI release version (the AMI id for a custom AMI).
+          returned: always
+          type: str
+        launch_template_version:
+          description: The launch template version; null without a launch template.
+          returned: always
+          type: str
     after:
-      description: After the run; a null release_version is the latest release EKS picks for the new minor.
+      description:
+        - After the run, as described once the update ended; otherwise the target (predicted in check mode, or still
+          in progress). Equal to RV(diff.before) when nothing changes.
+        - A null C(release_version) is the latest release EKS picks for a new Kubernetes minor.
+      returned: always
       type: dict
+      sample: {"version": "1.31", "release_version": "1.31.7-20250403", "launch_template_version": null}
+      contains:
+        version:
+          description: The Kubernetes version.
+          returned: always
+          type: str
+        release_version:
+          description: The AMI release version (the AMI id for a custom AMI); null when EKS picks it.
+          returned: always
+          type: str
+        launch_template_version:
+          description: The launch template version; null without a launch template.
+          returned: always
+          type: str
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: eks_nodegroup_version_info
 short_description: Report the versions of Amazon EKS managed node groups and what is behind
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Reports, for every managed node group of one or more EKS clusters, its Kubernetes version, AMI release, AMI type
     and launch template version next to its cluster's version, the latest AMI release AWS publishes for its AMI type
@@ -110,96 +110,174 @@ RETURN = r"""
 nodegroups:
   description: One entry per managed node group, by cluster (in the order of O(cluster_names) or C(ListClusters)) and
     node group name.
-  returned: always
+  returned: success
   type: list
   elements: dict
   contains:
     cluster:
       description: The cluster's name.
+      returned: always
       type: str
       sample: prod
     name:
       description: The node group's name.
+      returned: always
       type: str
       sample: general
     status:
       description: The node group's status.
+      returned: always
       type: str
       sample: ACTIVE
     kubernetes_version:
       description: The node group's Kubernetes version.
+      returned: always
       type: str
       sample: "1.30"
     release_version:
       description: The node group's AMI release version (the AMI id of a custom AMI).
+      returned: always
       type: str
       sample: "1.30.4-20241024"
     ami_type:
       description: The node group's AMI type.
+      returned: always
       type: str
       sample: AL2023_x86_64_STANDARD
     launch_template:
-      description: The node group's launch template C(name), C(id) and C(version); null without one.
+      description: The node group's launch template; null without one.
+      returned: always
       type: dict
       sample: {"name": "web-nodes", "id": "lt-0123456789abcdef0", "version": "1"}
+      contains:
+        name:
+          description: The launch template's name.
+          returned: always
+          type: str
+          sample: web-nodes
+        id:
+          description: The launch template's id.
+          returned: always
+          type: str
+          sample: lt-0123456789abcdef0
+        version:
+          description: The version of the launch template the node group runs.
+          returned: always
+          type: str
+          sample: "1"
     cluster_version:
       description: The cluster's Kubernetes version.
+      returned: always
       type: str
       sample: "1.31"
     release_parameter:
       description: The SSM public parameter naming the latest release for the AMI type and minor; null when there is none.
+      returned: always
       type: str
       sample: /aws/service/eks/optimized-ami/1.30/amazon-linux-2023/x86_64/standard/recommended/release_version
     latest_release:
       description: The latest release for the node group's AMI type and Kubernetes minor; null when unknown.
+      returned: always
       type: str
       sample: "1.30.11-20250403"
     latest_release_reason:
       description: Why RV(nodegroups[].latest_release) is null (custom AMI, Windows, missing parameter, access denied);
         null when it is known.
+      returned: always
       type: str
       sample: "custom AMI: the release is the AMI of the launch template version; AWS publishes no release for it"
     launch_template_latest_version:
       description: The version number of the launch template's C($Latest) version; null without a launch template or
         when it cannot be read.
+      returned: always
       type: str
       sample: "3"
     launch_template_latest_reason:
       description: Why RV(nodegroups[].launch_template_latest_version) is null; null when it is known.
+      returned: always
       type: str
+      sample: the node group has no launch template
     kubernetes_behind:
       description: The node group's Kubernetes minor is older than the cluster's.
+      returned: always
       type: bool
+      sample: false
     release_behind:
       description: The latest release is newer than the node group's (as release versions are ordered); false when the
         latest release is unknown or not comparable.
+      returned: always
       type: bool
+      sample: true
     template_behind:
       description: The node group runs an older version of its launch template than C($Latest).
+      returned: always
       type: bool
+      sample: false
     behind:
       description: Any of RV(nodegroups[].kubernetes_behind), RV(nodegroups[].release_behind) and
         RV(nodegroups[].template_behind).
+      returned: always
       type: bool
+      sample: true
     update_in_progress:
-      description: The node group's update that is C(InProgress) (C(id), C(type), C(status)); null when there is none.
+      description: The node group's update that is C(InProgress); null when there is none.
+      returned: always
       type: dict
       sample: {"id": "c0ffee00-1234-5678-9abc-def012345678", "type": "VersionUpdate", "status": "InProgress"}
+      contains:
+        id:
+          description: The update's id.
+          returned: always
+          type: str
+          sample: c0ffee00-1234-5678-9abc-def012345678
+        type:
+          description: The update type, such as C(VersionUpdate) or C(ConfigUpdate).
+          returned: always
+          type: str
+          sample: VersionUpdate
+        status:
+          description: The update's status, C(InProgress).
+          returned: always
+          type: str
+          sample: InProgress
     upgrade:
       description:
         - The M(fleetops.eks.eks_nodegroup_version) options that bring the node group up to date, with the exact
-          values of this report (C(kubernetes_version), C(release_version), C(launch_template.version)); null when
-          nothing is behind or nothing behind can be moved (see RV(nodegroups[].upgrade_reason)).
+          values of this report; null when nothing is behind or nothing behind can be moved (see
+          RV(nodegroups[].upgrade_reason)).
         - A node group a minor behind gets C(kubernetes_version) alone, which comes with the new minor's latest release.
         - When AWS publishes no release of the node group's AMI type for the cluster's minor, C(kubernetes_version) is
           left out and the release and launch template of the node group's own minor are given when they are behind
           (see RV(nodegroups[].blocked_reason)).
         - Never given for a node group that is neither C(ACTIVE) nor C(UPDATING).
+      returned: always
       type: dict
       sample: {"kubernetes_version": "1.31", "launch_template": {"version": "3"}}
+      contains:
+        kubernetes_version:
+          description: The cluster's Kubernetes version, for a node group a minor behind that EKS can move to it.
+          returned: when the node group's minor is behind and can be moved
+          type: str
+          sample: "1.31"
+        release_version:
+          description: The latest release of the node group's own minor.
+          returned: when the release is behind and the minor is not moved
+          type: str
+          sample: "1.31.7-20250403"
+        launch_template:
+          description: The launch template version to move to.
+          returned: when the launch template version is behind
+          type: dict
+          contains:
+            version:
+              description: The launch template's C($Latest) version number.
+              returned: always
+              type: str
+              sample: "3"
     upgrade_reason:
       description: Why RV(nodegroups[].upgrade) is null; C(up to date) when nothing is behind, else the same as
         RV(nodegroups[].blocked_reason). Null when RV(nodegroups[].upgrade) is given.
+      returned: always
       type: str
       sample: up to date
     blocked_reason:
@@ -217,30 +295,77 @@ nodegroups:
 clusters:
   description: The clusters reported on, once each, in the order of O(cluster_names) or C(ListClusters); a cluster
     without node groups to report is listed with RV(clusters[].nodegroups) 0.
-  returned: always
+  returned: success
   type: list
   elements: dict
   contains:
     name:
       description: The cluster's name.
+      returned: always
       type: str
+      sample: prod
     version:
       description: The cluster's Kubernetes version.
+      returned: always
       type: str
+      sample: "1.31"
     nodegroups:
       description: How many of its node groups are reported.
+      returned: always
       type: int
+      sample: 5
 summary:
-  description:
-    - Counts over RV(clusters) and RV(nodegroups), each as the lists give it.
-    - C(clusters) the length of RV(clusters); C(nodegroups) the length of RV(nodegroups); C(behind),
-      C(kubernetes_behind), C(release_behind), C(template_behind) the node groups with that flag; C(update_in_progress)
-      those with an update in progress; C(upgradable) those with RV(nodegroups[].upgrade); C(blocked) those with a
-      RV(nodegroups[].blocked_reason).
-  returned: always
+  description: Counts over RV(clusters) and RV(nodegroups), each as the lists give it.
+  returned: success
   type: dict
   sample: {"clusters": 2, "nodegroups": 7, "behind": 4, "kubernetes_behind": 1, "release_behind": 2,
            "template_behind": 1, "update_in_progress": 0, "upgradable": 3, "blocked": 1}
+  contains:
+    clusters:
+      description: The length of RV(clusters).
+      returned: always
+      type: int
+      sample: 2
+    nodegroups:
+      description: The length of RV(nodegroups).
+      returned: always
+      type: int
+      sample: 7
+    behind:
+      description: The node groups with RV(nodegroups[].behind).
+      returned: always
+      type: int
+      sample: 4
+    kubernetes_behind:
+      description: The node groups with RV(nodegroups[].kubernetes_behind).
+      returned: always
+      type: int
+      sample: 1
+    release_behind:
+      description: The node groups with RV(nodegroups[].release_behind).
+      returned: always
+      type: int
+      sample: 2
+    template_behind:
+      description: The node groups with RV(nodegroups[].template_behind).
+      returned: always
+      type: int
+      sample: 1
+    update_in_progress:
+      description: The node groups with an update in progress (RV(nodegroups[].update_in_progress)).
+      returned: always
+      type: int
+      sample: 0
+    upgradable:
+      description: The node groups with RV(nodegroups[].upgrade).
+      returned: always
+      type: int
+      sample: 3
+    blocked:
+      description: The node groups with a RV(nodegroups[].blocked_reason).
+      returned: always
+      type: int
+      sample: 1
 """
 
 import traceback

@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from localeks.ansible_env import COLLECTIONS, ansible_env, tool  # noqa: E402,F401
+from localeks.ansible_env import ansible_env, tool  # noqa: E402
 from localeks.server import LocalEKS  # noqa: E402
 
 MODULE = "fleetops.eks.eks_nodegroup_version"
@@ -27,6 +27,10 @@ CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "AKIAFLEETOPSTESTKEY1",
     "AWS_SECRET_ACCESS_KEY": "fleetops-test-secret-key-do-not-print",
 }
+# Every playbook run records each result of a fleetops.eks module (callback_plugins/fleetops_module_results.py) to
+# its work directory's MODULE_RESULTS file, one JSON line each; test_return_docs.py compares them with RETURN.
+CALLBACK_PLUGINS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_plugins")
+MODULE_RESULTS = "module-results.jsonl"
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +106,21 @@ class Ansible:
 
     def env(self, extra=None):
         """The environment of a run; ``extra`` values of None remove a variable."""
-        return ansible_env(CREDENTIALS, extra)
+        recording = {
+            "ANSIBLE_CALLBACK_PLUGINS": CALLBACK_PLUGINS,
+            "ANSIBLE_CALLBACKS_ENABLED": "fleetops_module_results",
+            "FLEETOPS_E2E_MODULE_RESULTS": os.path.join(self.workdir, MODULE_RESULTS),
+        }
+        recording.update(extra or {})
+        return ansible_env(CREDENTIALS, recording)
+
+    def module_results(self):
+        """Every fleetops.eks module result of this instance's runs so far, oldest first, as the callback wrote them."""
+        path = os.path.join(self.workdir, MODULE_RESULTS)
+        if not os.path.exists(path):
+            return []
+        with open(path) as handle:
+            return [json.loads(line) for line in handle if line.strip()]
 
     def playbook(self, tasks, defaults=None, hosts="localhost"):
         """Write a playbook of ``tasks`` on local hosts, with group/fleetops.eks.aws pointed at the endpoint."""
@@ -129,7 +147,7 @@ class Ansible:
             command += ["--forks", str(forks)]
         if verbosity:
             command.append("-" + "v" * verbosity)
-        done = subprocess.run(command, env=self.env(env), cwd=self.workdir, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, env=self.env(env), cwd=self.workdir, capture_output=True, text=True, timeout=timeout, check=False)
         return done.stdout + done.stderr, done.returncode
 
     def run(self, check=False, diff=False, env=None, verbosity=0, defaults=None, module=MODULE, **args):
