@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
 
-.PHONY: setup test sanity compat unit endpoint e2e soak bench reliability lint docs ee demo clean
+.PHONY: setup test sanity integration compat unit endpoint e2e soak bench reliability lint docs ee demo clean
 
 $(STAMP): requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it, or run make PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -42,14 +42,19 @@ compat: $(COMPAT_STAMP)
 	TEST_PYTHONS=3.11 tests/ansible-test.sh $(COMPAT_VENV)/bin
 
 ## Every test: planner and API units, the local EKS endpoint, the module end to end through ansible-playbook;
-## then ansible-test sanity and units (every Python 3.9-3.13 the machine has).
+## then ansible-test sanity and units (every Python 3.9-3.13 the machine has), and ansible-test integration.
 test: setup
 	$(BIN)/python -m pytest -n 2 -q tests
-	tests/ansible-test.sh $(BIN)
+	tests/ansible-test.sh $(BIN) sanity units integration
 	$(MAKE) compat
 
 sanity: setup
 	tests/ansible-test.sh $(BIN)
+
+## ansible-test integration: the targets of tests/integration/targets (one per module, and the nodegroup_upgrade
+## role's) against the local EKS endpoint, which tests/ansible-test.sh starts and stops (about 3 minutes).
+integration: setup
+	tests/ansible-test.sh $(BIN) integration
 
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit
@@ -96,7 +101,7 @@ lint: setup
 docs: setup
 	docs/build.sh $(BIN)
 
-## The execution environment's build context (.tmp/ee/context), for podman or docker build.
+## The execution environment's build context (.tmp/ee/context), for podman or docker build; the image tag it prints is galaxy.yml's version.
 ee: setup
 	ee/build-context.sh $(BIN)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run `ansible-test sanity` and `ansible-test units` on the fleetops.eks collection.
+# Run `ansible-test sanity`, `ansible-test units` and `ansible-test integration` on the fleetops.eks collection.
 #
 # Usage: tests/ansible-test.sh [VENV_BIN [TEST...]]
 #
@@ -18,9 +18,11 @@
 #                         next to the repository, when it exists.
 #   ANSIBLE_TEST_ARGS     extra arguments for every ansible-test command (for example "-v").
 #
-# The checkout is copied (git-tracked files plus untracked files that are not ignored, nothing filtered out) to .tmp/ansible-test/ansible_collections/fleetops/eks, next to a copy of the
-# amazon.aws collection from the venv, and ansible-test runs there with --venv. Results are left in
-# .tmp/ansible-test/ansible_collections/fleetops/eks/tests/output. Exits non-zero when any test fails.
+# The checkout is copied (git-tracked files plus untracked files that are not ignored, nothing filtered out) to
+# .tmp/ansible-test/ansible_collections/fleetops/eks, next to a copy of the amazon.aws collection from the venv, and
+# ansible-test runs there (sanity and units with --venv; integration with --local, against the local EKS endpoint,
+# see the integration block below). Results are left in .tmp/ansible-test/ansible_collections/fleetops/eks/tests/output.
+# Exits non-zero when any test fails.
 
 set -euo pipefail
 
@@ -106,7 +108,8 @@ find "$COLLECTIONS/amazon/aws" -name __pycache__ -prune -exec rm -rf {} +
 # -- Pythons ---------------------------------------------------------------------------------------
 
 CONTROLLER_VERSION="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-SUPPORTED="$("$PY" -c 'from ansible_test._util.target.common.constants import REMOTE_ONLY_PYTHON_VERSIONS as r, CONTROLLER_PYTHON_VERSIONS as c; print(" ".join(r + c))')"
+SUPPORTED="$("$PY" -c 'from ansible_test._util.target.common.constants import REMOTE_ONLY_PYTHON_VERSIONS as r, CONTROLLER_PYTHON_VERSIONS as c
+print(" ".join(r + c))')"
 
 # ansible-test looks for pythonX.Y on PATH. pyenv's shims are on PATH for every version but only run the
 # selected ones, so working interpreters are linked into a directory put first on PATH.
@@ -179,6 +182,72 @@ if wants units; then
     for v in "${PYTHONS[@]}"; do
         run units --venv --python "$v" --color no
     done
+fi
+
+# -- integration -------------------------------------------------------------------------------------
+#
+# The integration targets (tests/integration/targets/<module>/, and role_<role>/) run against the local EKS endpoint,
+# localeks, started here from the checkout with short updates (--update-duration) and stopped on exit, whatever
+# happens. The endpoint starts empty: each target loads its own fleet through the control API (POST
+# /_localeks/reset, then POST /_localeks/fleet with the target's files/fleet.yml), so that the targets are
+# independent of each other and of their order. ansible-test's aws cloud plugin reads
+# tests/integration/cloud-config-aws.ini, written into the copy with the endpoint's URL as aws_endpoint_url and
+# testing credentials. The targets run with --local, on the venv's Python.
+#
+# By hand, from a clone at .../ansible_collections/fleetops/eks (with amazon.aws installed, or next to it):
+#   PYTHONPATH=. python -m localeks serve --port 4566 --update-duration 0.2 &
+#   cp tests/integration/cloud-config-aws.ini.template tests/integration/cloud-config-aws.ini
+#   ansible-test integration --local --python 3.12 eks_nodegroup_version   # one target; none for all of them
+#   ansible-test integration --list-targets                                 # the targets
+# ansible-test refuses --local while ~/.aws exists (so that no real account is used by mistake): rename it meanwhile.
+# INTEGRATION_UPDATE_DURATION sets how long an update stays InProgress (seconds, default 0.2); TEST_PYTHONS does
+# not apply (the targets run on the controller's Python).
+if wants integration; then
+    ENDPOINT_DIR="$WORK/localeks"
+    rm -rf "$ENDPOINT_DIR"
+    mkdir -p "$ENDPOINT_DIR"
+    ENDPOINT_PID=""
+    stop_endpoint() {
+        if [ -n "$ENDPOINT_PID" ] && kill -0 "$ENDPOINT_PID" 2>/dev/null; then
+            kill -TERM "$ENDPOINT_PID" 2>/dev/null || true
+            for _ in $(seq 50); do kill -0 "$ENDPOINT_PID" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$ENDPOINT_PID" 2>/dev/null || true
+        fi
+        ENDPOINT_PID=""
+    }
+    trap stop_endpoint EXIT
+    trap 'stop_endpoint; exit 130' INT
+    trap 'stop_endpoint; exit 143' TERM
+    log "Starting the local EKS endpoint (log: $ENDPOINT_DIR/endpoint.log)"
+    (cd "$ROOT" && PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" exec "$PY" -m localeks serve --port 0 \
+        --ready-file "$ENDPOINT_DIR/url" --update-duration "${INTEGRATION_UPDATE_DURATION:-0.2}") \
+        >"$ENDPOINT_DIR/endpoint.log" 2>&1 &
+    ENDPOINT_PID=$!
+    for _ in $(seq 600); do
+        [ -s "$ENDPOINT_DIR/url" ] && break
+        kill -0 "$ENDPOINT_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ ! -s "$ENDPOINT_DIR/url" ]; then
+        echo "ansible-test.sh: the local EKS endpoint did not start:" >&2
+        cat "$ENDPOINT_DIR/endpoint.log" >&2
+        exit 1
+    fi
+    ENDPOINT_URL="$(head -n 1 "$ENDPOINT_DIR/url")"
+    log "Local EKS endpoint at $ENDPOINT_URL"
+    cat > "$DEST/tests/integration/cloud-config-aws.ini" <<EOF
+# Written by tests/ansible-test.sh for this run: the local EKS endpoint it started, and testing credentials.
+[default]
+aws_access_key: testing
+aws_secret_key: testing
+aws_region: us-east-1
+aws_endpoint_url: $ENDPOINT_URL
+EOF
+    # Nothing of the machine's own AWS configuration reaches the targets, and no instance metadata is looked up.
+    while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^AWS_' || true)
+    export AWS_EC2_METADATA_DISABLED=true
+    run integration --local --python "$CONTROLLER_VERSION" --color no
+    stop_endpoint
 fi
 
 if [ "$status" -ne 0 ]; then
