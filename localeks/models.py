@@ -130,56 +130,44 @@ _FAILURE_FIELDS: dict[str, Callable[[str, Any], Any]] = {
 }
 _PDB_FIELDS: dict[str, Callable[[str, Any], Any]] = {"nodes": _strings}
 _JOIN_FIELDS: dict[str, Callable[[str, Any], Any]] = {"instance_ids": _strings}
-_ISSUE_FIELDS = ("code", "message", "resource_ids")
+_ISSUE_FIELDS: tuple[str, str, str] = ("code", "message", "resource_ids")
+
+
+def _details(key: str, value: Any, fields: tuple[str, str, str], shape: str, default_message: str) -> list[tuple[str, str, list[str]]]:
+    """A list of ``{<code>, <message>, <resource ids>}`` objects (``fields`` names them), checked: the code one of
+    the ``shape`` enum's values, the message ``default_message`` (with ``{code}``) when absent."""
+    code_key, message_key, ids_key = fields
+    listed = ", ".join(fields)
+    if not isinstance(value, list):
+        raise ValueError(f"{key} must be a list of {{{listed}}} objects, not {value!r}")
+    details = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            raise ValueError(f"{where} must be an object with {listed}, not {item!r}")
+        unknown = sorted(set(item) - set(fields))
+        if unknown:
+            raise ValueError(f"unknown field {where}.{unknown[0]}; known: {listed}")
+        if code_key not in item:
+            raise ValueError(f"{where}.{code_key} is required: one of EKS's {shape} values")
+        code = _code(f"{where}.{code_key}", item[code_key], shape)
+        details.append((
+            code,
+            _text(f"{where}.{message_key}", item.get(message_key, default_message.format(code=code))),
+            _strings(f"{where}.{ids_key}", item.get(ids_key, [])),
+        ))
+    return details
 
 
 def health_issues(key: str, value: Any) -> list[dict[str, Any]]:
     """``[{code, message, resource_ids}, ...]`` checked, as EKS's ``health.issues`` (``code``, ``message``, ``resourceIds``)."""
-    if not isinstance(value, list):
-        raise ValueError(f"{key} must be a list of {{code, message, resource_ids}} objects, not {value!r}")
-    issues = []
-    for index, item in enumerate(value):
-        where = f"{key}[{index}]"
-        if not isinstance(item, dict):
-            raise ValueError(f"{where} must be an object with {', '.join(_ISSUE_FIELDS)}, not {item!r}")
-        unknown = sorted(set(item) - set(_ISSUE_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown field {where}.{unknown[0]}; known: {', '.join(_ISSUE_FIELDS)}")
-        if "code" not in item:
-            raise ValueError(f"{where}.code is required: one of EKS's NodegroupIssueCode values")
-        issues.append(
-            _issue(
-                _code(f"{where}.code", item["code"], "NodegroupIssueCode"),
-                _text(f"{where}.message", item.get("message", "Health issue {}".format(item["code"]))),
-                _strings(f"{where}.resource_ids", item.get("resource_ids", [])),
-            )
-        )
-    return issues
+    return [_issue(*issue) for issue in _details(key, value, _ISSUE_FIELDS, "NodegroupIssueCode", "Health issue {code}")]
 
 
 def update_errors(key: str, value: Any) -> list[dict[str, Any]]:
     """EKS's ``ErrorDetail`` list (``errorCode``, ``errorMessage``, ``resourceIds``), checked."""
     fields = ("errorCode", "errorMessage", "resourceIds")
-    if not isinstance(value, list):
-        raise ValueError(f"{key} must be a list of {{errorCode, errorMessage, resourceIds}} objects, not {value!r}")
-    errors = []
-    for index, item in enumerate(value):
-        where = f"{key}[{index}]"
-        if not isinstance(item, dict):
-            raise ValueError(f"{where} must be an object with {', '.join(fields)}, not {item!r}")
-        unknown = sorted(set(item) - set(fields))
-        if unknown:
-            raise ValueError(f"unknown field {where}.{unknown[0]}; known: {', '.join(fields)}")
-        if "errorCode" not in item:
-            raise ValueError(f"{where}.errorCode is required: one of EKS's ErrorCode values")
-        errors.append(
-            _error(
-                _code(f"{where}.errorCode", item["errorCode"], "ErrorCode"),
-                _text(f"{where}.errorMessage", item.get("errorMessage", f"Update failed: {item['errorCode']}.")),
-                _strings(f"{where}.resourceIds", item.get("resourceIds", [])),
-            )
-        )
-    return errors
+    return [_error(*error) for error in _details(key, value, fields, "ErrorCode", "Update failed: {code}.")]
 
 
 @dataclass
