@@ -29,8 +29,6 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from botocore.loaders import create_loader
-
 from moto.core.base_backend import BackendDict
 from moto.ec2.exceptions import InvalidLaunchTemplateVersionNotFound
 from moto.ec2.models import ec2_backends
@@ -43,7 +41,8 @@ from moto.eks.exceptions import (
 )
 from moto.eks.models import EKSBackend, Nodegroup
 
-from . import catalogue
+from . import catalogue, eks_errors
+from .faults import is_number
 
 DEFAULT_UPDATE_DURATION = 2.0
 
@@ -55,9 +54,8 @@ _EPOCH = datetime(1970, 1, 1)
 
 @cache
 def eks_enum(shape: str) -> tuple[str, ...]:
-    """The values of an enum of EKS's service model (botocore's ``eks/*/service-2.json``)."""
-    model = create_loader().load_service_model("eks", "service-2")
-    return tuple(model["shapes"][shape]["enum"])
+    """The values of an enum of EKS's service model (botocore's, as ``eks_errors`` loads it)."""
+    return tuple(eks_errors.service_model().shape_for(shape).enum)
 
 
 def timestamp(seconds: float) -> datetime:
@@ -73,13 +71,9 @@ def _issue(code: str, message: str, resource_ids: list[str]) -> dict[str, Any]:
     return {"code": code, "message": message, "resourceIds": resource_ids}
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def check_time_factor(value: Any, key: str = "time_factor") -> float:
     """A time factor: a positive number (update durations are divided by it)."""
-    if not _is_number(value) or not 0 < value < float("inf"):
+    if not is_number(value) or not 0 < value < float("inf"):
         raise ValueError(f"{key} must be a positive number (update durations are divided by it), not {value!r}")
     return float(value)
 
@@ -188,7 +182,7 @@ class Behaviour:
     def set(self, key: str, value: Any) -> None:
         if key not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {key!r}; known: {', '.join(BEHAVIOURS)}")
-        if key == "update_duration" and value is not None and (not _is_number(value) or value < 0):
+        if key == "update_duration" and value is not None and (not is_number(value) or value < 0):
             raise ValueError(f"update_duration must be a number of seconds, 0 or more, or null; not {value!r}")
         if key in ("cancel_next_update", "hold_updates"):
             _flag(key, value)
