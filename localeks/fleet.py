@@ -37,6 +37,7 @@ from moto.ec2.models import ec2_backends
 from moto.ssm.models import Parameter, ssm_backends
 
 from . import catalogue
+from .faults import is_number
 from .models import BEHAVIOURS, Behaviour, check_time_factor, health_issues, localeks_backends
 
 DEFAULT_REGION = "us-east-1"
@@ -109,7 +110,7 @@ def _count(where: str, value: Any, least: int) -> None:
 
 
 def _duration(where: str, value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+    if value is not None and (not is_number(value) or value < 0):
         raise FleetError(f"{where} must be a number of seconds, 0 or more, not {value!r}")
 
 
