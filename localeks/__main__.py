@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from .models import check_time_factor
+from .eks.models import check_time_factor
 from .ratelimit import check_limit
 from .server import LocalEKS
 

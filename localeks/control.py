@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 import yaml
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -13,11 +13,26 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .eks.models import BEHAVIOURS, FINAL_STATUSES, IN_PROGRESS, LocalEKSBackend, localeks_backends
+from .faults import FaultInjector
 from .fleet import FleetError
-from .models import BEHAVIOURS, FINAL_STATUSES, IN_PROGRESS, LocalEKSBackend, localeks_backends
+from .ratelimit import RateLimiter
+from .requestlog import RequestLog
 
-if TYPE_CHECKING:
-    from .middleware import LocalEKSApp
+
+class Endpoint(Protocol):
+    """What the control API drives: the endpoint's region, request log, fault rules and rate limit,
+    its reset and its fleet loading (``middleware.LocalEKSApp`` is one)."""
+
+    region: str
+    log: RequestLog
+    faults: FaultInjector
+    rate_limit: RateLimiter
+
+    def reset(self) -> None: ...
+
+    def load_fleet(self, source: Mapping[str, Any]) -> dict[str, Any]: ...
+
 
 _URLS = Map(
     [
@@ -84,7 +99,7 @@ def _query(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
 
 
 class ControlAPI:
-    def __init__(self, app: LocalEKSApp) -> None:
+    def __init__(self, app: Endpoint) -> None:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

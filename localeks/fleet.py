@@ -36,9 +36,9 @@ from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
 from moto.ssm.models import Parameter, ssm_backends
 
-from . import catalogue
+from .eks import catalogue
+from .eks.models import BEHAVIOURS, Behaviour, check_time_factor, health_issues, localeks_backends
 from .faults import is_number
-from .models import BEHAVIOURS, Behaviour, check_time_factor, health_issues, localeks_backends
 
 DEFAULT_REGION = "us-east-1"
 

@@ -28,11 +28,11 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.exceptions import NotFound
 
-from . import eks_errors
 from .control import ControlAPI
+from .eks import operations
+from .eks.models import LocalEKSBackend, localeks_backends
 from .faults import LOST_RESPONSE, FaultInjector, FaultRule, Response
 from .fleet import DEFAULT_REGION, load_fleet, publish_ssm_catalogue
-from .models import LocalEKSBackend, localeks_backends
 from .ratelimit import RateLimiter, throttled_response
 from .requestlog import RequestLog
 
@@ -44,8 +44,10 @@ StartResponse = Callable[..., Any]
 def install() -> None:
     """Make moto's server resolve the ``eks`` service to the local EKS backend.
 
-    ``moto.backends.get_backend("eks")`` reads ``moto.eks.eks_backends``; the
-    backend's ``urls`` (``localeks/urls.py``) then route to ``LocalEKSResponse``.
+    ``moto.backends.get_backend("eks")`` reads ``moto.eks.eks_backends``; moto then
+    finds the backend's ``urls`` module next to the module of its class
+    (``localeks.eks.models`` -> ``localeks.eks.urls``), whose paths route to
+    ``LocalEKSResponse``.
     """
     moto.eks.eks_backends = localeks_backends  # type: ignore[attr-defined]
     # moto checks every role ARN against a new boto3 Session's partitions
@@ -275,9 +277,9 @@ class LocalEKSApp:
         raise ConnectionHungUp(f"{call.service} {call.operation} hung by fault rule {fault.id}")
 
     def _serve(self, environ: dict[str, Any], call: AwsCall) -> Response:
-        if call.service == "eks" and call.operation not in eks_errors.served_operations():
+        if call.service == "eks" and call.operation not in operations.served_operations():
             raw_path = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")).split("?", 1)[0]
-            status, headers, body = eks_errors.not_served(
+            status, headers, body = operations.not_served(
                 call.operation, environ.get("REQUEST_METHOD", ""), raw_path, environ.get("QUERY_STRING", "")
             )
             return status, list(headers.items()), body.encode()

@@ -13,7 +13,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from .client import Control
 from .middleware import LocalEKSApp
-from .models import LocalEKSBackend, check_time_factor
+from .eks.models import LocalEKSBackend, check_time_factor
 from .ratelimit import RateLimitSpec, limit_of
 
 FleetSource = str | Path | Mapping[str, Any]

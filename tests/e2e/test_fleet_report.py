@@ -10,7 +10,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from conftest import REGION
-from localeks.models import localeks_backends
+from localeks.eks.models import localeks_backends
 from fleets import LATEST_131
 from fleet_helpers import INFO
 

@@ -171,7 +171,7 @@ def test_odd_input_is_refused_before_any_call(fleet, ansible, options, option):
 
 @reliability("behaviour", "DEGRADED node group already at the target: ok; a DEGRADED one behind: refused naming its status")
 def test_a_degraded_node_group_already_at_the_target_is_ok(fleet, ansible, endpoint):
-    from localeks.models import localeks_backends
+    from localeks.eks.models import localeks_backends
     from moto.core import DEFAULT_ACCOUNT_ID
 
     backend = localeks_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]

@@ -28,7 +28,7 @@ import yaml
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from conftest import REGION, ROOT
-from localeks.models import localeks_backends
+from localeks.eks.models import localeks_backends
 
 MODULE = "fleetops.eks.eks_nodegroup_version"
 BATCH = "fleetops.eks.eks_nodegroup_version_batch"

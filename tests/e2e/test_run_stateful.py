@@ -31,7 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from conftest import CREDENTIALS, REGION
-from localeks.models import localeks_backends
+from localeks.eks.models import localeks_backends
 
 from ansible_collections.fleetops.eks.plugins.module_utils import nodegroup_version_plan as planner
 from ansible_collections.fleetops.eks.plugins.module_utils.bounded_client import BoundedClients, Deadline

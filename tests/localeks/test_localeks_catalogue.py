@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from localeks import catalogue
 from localeks.client import Control
+from localeks.eks import catalogue
 
 AMAZON_LINUX = re.compile(r"^(\d+\.\d+)\.\d+-\d{8}$")
 BOTTLEROCKET = re.compile(r"^\d+\.\d+\.\d+-[0-9a-f]{8}$")

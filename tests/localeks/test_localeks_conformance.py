@@ -24,10 +24,10 @@ from moto.core.utils import camelcase_to_underscores
 
 from localeks_support import Wire, error_problems, shape_problems
 
-from localeks import eks_errors
-from localeks.responses import LocalEKSResponse
+from localeks.eks import operations
+from localeks.eks.responses import LocalEKSResponse
+from localeks.eks.urls import url_paths
 from localeks.server import LocalEKS
-from localeks.urls import url_paths
 
 EKS_MODEL = botocore.session.get_session().get_service_model("eks")
 SSM_MODEL = botocore.session.get_session().get_service_model("ssm")
@@ -246,7 +246,7 @@ CASES: dict[str, list[Case]] = {
 
 
 def _routed_operations() -> set[str]:
-    """EKS operations whose method and path ``localeks/urls.py`` routes and whose handler the endpoint has."""
+    """EKS operations whose method and path ``localeks/eks/urls.py`` routes and whose handler the endpoint has."""
     patterns = [re.compile(path.format("")) for path in url_paths]
     found = set()
     for name in EKS_MODEL.operation_names:
@@ -268,7 +268,7 @@ def _has(operation: str, kind: str) -> bool:
 
 def test_cases_cover_every_served_operation() -> None:
     served = _routed_operations()
-    assert served == set(eks_errors.served_operations())
+    assert served == set(operations.served_operations())
     assert set(CASES) == served, f"operations without cases: {sorted(served - set(CASES))}; " \
                                  f"cases for operations not served: {sorted(set(CASES) - served)}"
     for name in sorted(served):

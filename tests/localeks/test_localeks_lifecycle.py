@@ -13,7 +13,7 @@ from localeks_support import nodegroup
 
 from localeks.__main__ import _parser
 from localeks.client import Control
-from localeks.models import LocalEKSBackend, localeks_backends
+from localeks.eks.models import LocalEKSBackend, localeks_backends
 from localeks.server import LocalEKS
 
 T0 = 1_800_000_000.0

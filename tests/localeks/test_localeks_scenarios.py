@@ -8,8 +8,8 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from localeks.client import Control, ControlError
+from localeks.eks.models import eks_enum, localeks_backends
 from localeks.fleet import FleetError, check_fleet
-from localeks.models import eks_enum, localeks_backends
 
 NODES = ["ip-10-0-3-41.ec2.internal"]
 INSTANCES = ["i-0aa11bb22cc33dd44", "i-0ee55ff66aa77bb88"]

@@ -9,7 +9,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from localeks_support import nodegroup, params, wait_update
 
 from localeks.client import Control, ControlError
-from localeks.models import LocalEKSBackend, localeks_backends
+from localeks.eks.models import LocalEKSBackend, localeks_backends
 
 
 def test_describe_nodegroup_looks_like_eks(eks: Any) -> None:
@@ -417,7 +417,7 @@ def test_launch_template_node_groups_refuse_disk_and_remote_access(eks: Any, ext
 def test_config_update_params_are_eks_update_param_types(eks: Any) -> None:
     import json
 
-    from localeks.models import eks_enum
+    from localeks.eks.models import eks_enum
 
     update = eks.update_nodegroup_config(
         clusterName="prod",

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from localeks_support import nodegroup
 
 from localeks.client import Control
-from localeks.models import localeks_backends
+from localeks.eks.models import localeks_backends
 
 
 def expect(eks: Any, code: str, status: int, fragment: str = "", **kwargs: Any) -> str:

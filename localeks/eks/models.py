@@ -42,7 +42,7 @@ from moto.eks.exceptions import (
 from moto.eks.models import EKSBackend, Nodegroup
 
 from . import catalogue, eks_errors
-from .faults import is_number
+from ..faults import is_number
 
 DEFAULT_UPDATE_DURATION = 2.0
 

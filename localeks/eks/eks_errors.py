@@ -7,9 +7,6 @@ not versions) with the operation's own 400 error.  ``normalise_error`` turns any
 error answer into EKS's: the code in ``x-amzn-ErrorType``, the HTTP status of the
 error shape, and a JSON body with only the shape's members, no nulls, naming the
 cluster, node group, Fargate profile or add-on the request names.
-
-Operations the endpoint does not serve are answered with ``not_served``: a JSON 501
-that no AWS SDK retries.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ from urllib.parse import parse_qs, unquote
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 from moto.core.common_types import TYPE_RESPONSE
-from moto.core.utils import camelcase_to_underscores
 
 from . import catalogue
 
@@ -52,8 +48,6 @@ KUBERNETES_VERSION = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
 ARN = re.compile(r"arn:aws[a-z-]*:eks:[a-z0-9-]+:[0-9]{12}:[a-z-]+/.+")
 _BOTOCORE_PREFIX = re.compile(r"^An error occurred \([^)]*\) when calling the \w+ operation: ")
 
-NOT_SERVED_STATUS = 501
-
 
 @cache
 def service_model() -> ServiceModel:
@@ -66,30 +60,6 @@ def operation_model(name: str) -> OperationModel | None:
         return service_model().operation_model(name)
     except Exception:  # botocore's OperationNotFoundError
         return None
-
-
-def _sample_path(request_uri: str) -> str:
-    """A concrete path for an operation's ``requestUri``: each label filled with a sample value."""
-    path = request_uri.split("?", 1)[0]
-    path = re.sub(r"\{[^}]+\+\}", "arn:aws:eks:us-east-1:123456789012:cluster/sample", path)
-    return re.sub(r"\{[^}]+\}", "sample", path)
-
-
-@cache
-def served_operations() -> frozenset[str]:
-    """The EKS operations the endpoint serves: routed by ``localeks/urls.py`` and implemented by its handler."""
-    from .responses import LocalEKSResponse
-    from .urls import url_paths
-
-    patterns = [re.compile(path.format("")) for path in url_paths]
-    model = service_model()
-    served = set()
-    for name in model.operation_names:
-        path = _sample_path(model.operation_model(name).http["requestUri"])
-        routed = any(pattern.match(path) for pattern in patterns)
-        if routed and callable(getattr(LocalEKSResponse, camelcase_to_underscores(name), None)):
-            served.add(name)
-    return frozenset(served)
 
 
 class EKSRequestError(Exception):
@@ -176,47 +146,6 @@ def normalise_error(
     if status_of(new_headers["x-amzn-ErrorType"], 0) == 0:
         new_status = status
     return new_status, {**kept, **new_headers}, new_body
-
-
-def _operation_by_path(method: str, path: str) -> OperationModel | None:
-    """The operation whose method and path (query string aside) a request has."""
-    model = service_model()
-    for name in model.operation_names:
-        operation = model.operation_model(name)
-        if operation.http["method"] != method:
-            continue
-        uri = operation.http["requestUri"].split("?", 1)[0]
-        parts = re.split(r"(\{[^}]+\})", uri)
-        pattern = "".join(
-            (".+" if part.endswith("+}") else "[^/]+") if part.startswith("{") else re.escape(part) for part in parts
-        )
-        if re.fullmatch(pattern, path):
-            return operation
-    return None
-
-
-def not_served(operation: str, method: str = "", path: str = "", query_string: str = "") -> TYPE_RESPONSE:
-    """The answer to an EKS operation the endpoint does not serve, or to a request no operation matches.
-
-    A request whose method and path are an operation's, without the query string members the
-    operation requires, is that operation's malformed input.
-    """
-    if operation_model(operation) is None:
-        matched = _operation_by_path(method, path)
-        if matched is not None and matched.name in served_operations():
-            query = parse_qs(query_string, keep_blank_values=True)
-            missing = [
-                name for name in matched.input_shape.required_members  # type: ignore[union-attr]
-                if matched.input_shape.members[name].serialization.get("name", name) not in query  # type: ignore[union-attr]
-            ]
-            message = f"{missing[0] if missing else 'The request'} is required."
-            return error_response(input_error(matched), {"message": message}, matched)
-        code, status = "UnknownOperationException", 404
-        message = "No EKS operation has this method and path."
-    else:
-        code, status = "NotImplemented", NOT_SERVED_STATUS
-        message = f"The local EKS endpoint does not serve {operation}; see 'What the endpoint does not model' in localeks/README.md."
-    return error_response(code, {"message": message}, status=status)
 
 
 # -- reading and checking a request ---------------------------------------------------
